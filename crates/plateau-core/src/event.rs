@@ -1,0 +1,47 @@
+//! Event kinds written to the append-only event log in the same transaction as
+//! the change they describe. The log is the audit trail and feeds realtime push.
+
+use serde::{Deserialize, Serialize};
+use uuid::Uuid;
+
+use crate::Timestamp;
+
+/// Stable names: they are stored, so a name never changes meaning.
+pub mod kind {
+    pub const CONVERSATION_CREATED: &str = "conversation.created";
+    pub const CONVERSATION_UPDATED: &str = "conversation.updated";
+    pub const MESSAGE_ADDED: &str = "message.added";
+    pub const CUSTOMER_CREATED: &str = "customer.created";
+    pub const CUSTOMER_UPDATED: &str = "customer.updated";
+    pub const USER_CREATED: &str = "user.created";
+    pub const MEMBERSHIP_CHANGED: &str = "membership.changed";
+    pub const TENANT_CREATED: &str = "tenant.created";
+    pub const SITE_CREATED: &str = "site.created";
+    pub const TEAM_CREATED: &str = "team.created";
+    pub const TOKEN_CREATED: &str = "token.created";
+    pub const TOKEN_REVOKED: &str = "token.revoked";
+}
+
+/// One committed entry of the event log.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct Event {
+    /// Strictly increasing in commit-visible order; consumers resume from it.
+    pub id: i64,
+    pub tenant_id: Option<Uuid>,
+    pub kind: String,
+    pub subject_id: Option<Uuid>,
+    pub actor_id: Option<Uuid>,
+    pub payload: serde_json::Value,
+    pub created_at: Timestamp,
+}
+
+impl Event {
+    /// Internal notes must not reach read-only brand accounts, even as a
+    /// realtime hint, so events carry whether they concern one.
+    pub fn is_internal(&self) -> bool {
+        self.payload
+            .get("direction")
+            .and_then(|d| d.as_str())
+            .is_some_and(|d| d == "note")
+    }
+}

@@ -1,0 +1,13 @@
+//! Plateau's domain core: the contact-centre vocabulary (tenants, sites, teams,
+//! advisors, customers, conversations, messages), its validation rules and the
+//! role policy. Pure code with no I/O, so every rule is unit- and property-tested.
+
+pub mod error;
+pub mod event;
+pub mod model;
+pub mod policy;
+pub mod timestamp;
+pub mod validate;
+
+pub use error::{DomainError, FieldError};
+pub use timestamp::Timestamp;

@@ -1,0 +1,120 @@
+//! Opening the database chosen by URL, and the one macro that runs a query
+//! body on whichever backend is open. The SQL text is shared; only the Rust
+//! code is instantiated per backend, which is how we avoid `sqlx::Any`.
+
+use std::str::FromStr;
+use std::sync::Arc;
+use std::time::Duration;
+
+use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
+use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
+use sqlx::{PgPool, SqlitePool};
+use tokio::sync::Notify;
+
+use crate::Result;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Backend {
+    Sqlite,
+    Postgres,
+}
+
+#[derive(Clone)]
+pub(crate) enum Pool {
+    Sqlite(SqlitePool),
+    Postgres(PgPool),
+}
+
+/// Runs `$body` with `$p` bound to the concrete pool of the open backend.
+macro_rules! on_pool {
+    ($pool:expr, $p:ident => $body:expr) => {
+        match $pool {
+            $crate::backend::Pool::Sqlite($p) => $body,
+            $crate::backend::Pool::Postgres($p) => $body,
+        }
+    };
+}
+pub(crate) use on_pool;
+
+/// The handle every part of Plateau shares. Cheap to clone.
+#[derive(Clone)]
+pub struct Store {
+    /// SQLite allows one writer; a single-connection write pool queues writers
+    /// in-process instead of failing them with SQLITE_BUSY. PostgreSQL uses
+    /// one pool for both.
+    pub(crate) write: Pool,
+    pub(crate) read: Pool,
+    pub(crate) backend: Backend,
+    /// Woken after each commit that wrote events, so tailers see them at once.
+    pub(crate) committed: Arc<Notify>,
+}
+
+impl Store {
+    /// Opens `sqlite://path` (created if missing) or `postgres://…`.
+    pub async fn open(url: &str) -> Result<Store> {
+        if url.starts_with("postgres://") || url.starts_with("postgresql://") {
+            let opts = PgConnectOptions::from_str(url)?;
+            let pool = PgPoolOptions::new()
+                .max_connections(16)
+                .acquire_timeout(Duration::from_secs(10))
+                .connect_with(opts)
+                .await?;
+            let pool = Pool::Postgres(pool);
+            Ok(Store {
+                write: pool.clone(),
+                read: pool,
+                backend: Backend::Postgres,
+                committed: Arc::new(Notify::new()),
+            })
+        } else if url.starts_with("sqlite:") {
+            let opts = SqliteConnectOptions::from_str(url)?
+                .create_if_missing(true)
+                .journal_mode(SqliteJournalMode::Wal)
+                // WAL + NORMAL survives a process crash without losing a
+                // committed transaction; only an OS crash may lose the last ones.
+                .synchronous(SqliteSynchronous::Normal)
+                .foreign_keys(true)
+                .busy_timeout(Duration::from_secs(10))
+                .pragma("cache_size", "-16000")
+                .pragma("temp_store", "memory");
+            let write = SqlitePoolOptions::new()
+                .max_connections(1)
+                .connect_with(opts.clone())
+                .await?;
+            let read = SqlitePoolOptions::new()
+                .max_connections(8)
+                .connect_with(opts.read_only(true))
+                .await?;
+            Ok(Store {
+                write: Pool::Sqlite(write),
+                read: Pool::Sqlite(read),
+                backend: Backend::Sqlite,
+                committed: Arc::new(Notify::new()),
+            })
+        } else {
+            Err(crate::StoreError::Domain(plateau_core::DomainError::field(
+                "database_url",
+                "must start with sqlite: or postgres://",
+            )))
+        }
+    }
+
+    pub fn backend(&self) -> Backend {
+        self.backend
+    }
+
+    /// Wakes event tailers; called after every commit that appended events.
+    pub(crate) fn notify_committed(&self) {
+        self.committed.notify_waiters();
+    }
+
+    pub async fn ping(&self) -> Result<()> {
+        on_pool!(&self.read, p => { sqlx::query("SELECT 1").execute(p).await?; });
+        Ok(())
+    }
+
+    pub async fn close(&self) {
+        on_pool!(&self.write, p => p.close().await);
+        on_pool!(&self.read, p => p.close().await);
+    }
+}

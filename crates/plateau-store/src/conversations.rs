@@ -1,0 +1,707 @@
+//! Conversations and their messages: one thread per customer issue across
+//! channels, created, listed, replied to and updated with their event rows in
+//! the same transaction, so a crash can never leave half a conversation.
+
+use std::collections::HashMap;
+
+use plateau_core::event::kind;
+use plateau_core::model::{
+    Attachment, Channel, Conversation, Customer, Direction, Language, Message, Priority, Role, Status,
+};
+use plateau_core::{validate, DomainError, Timestamp};
+use serde::Serialize;
+use serde_json::{json, Map, Value};
+use uuid::Uuid;
+
+use crate::backend::on_pool;
+use crate::customers::{insert_customer, NewCustomer};
+use crate::events::{insert_event, NewEvent};
+use crate::row::{bind_args, Arg, Params, PortableRow};
+use crate::{Result, Store, StoreError};
+
+const COLS: &str = "id, tenant_id, number, customer_id, subject, status, priority, reason, assignee_id, team_id, channel, language, preview, message_count, created_at, updated_at, last_message_at";
+const PREVIEW_CHARS: usize = 160;
+
+fn conversation(r: &impl PortableRow) -> Result<Conversation> {
+    Ok(Conversation {
+        id: r.uuid("id")?,
+        tenant_id: r.uuid("tenant_id")?,
+        number: r.int("number")?,
+        customer_id: r.uuid("customer_id")?,
+        subject: r.text("subject")?,
+        status: r.parse("status")?,
+        priority: r.parse("priority")?,
+        reason: r.opt_text("reason")?,
+        tags: Vec::new(),
+        assignee_id: r.opt_uuid("assignee_id")?,
+        team_id: r.opt_uuid("team_id")?,
+        channel: r.parse("channel")?,
+        language: r.parse("language")?,
+        preview: r.text("preview")?,
+        message_count: r.int("message_count")?,
+        created_at: r.ts("created_at")?,
+        updated_at: r.ts("updated_at")?,
+        last_message_at: r.ts("last_message_at")?,
+    })
+}
+
+fn message(r: &impl PortableRow) -> Result<Message> {
+    let attachments: Vec<Attachment> = serde_json::from_str(&r.text("attachments")?)
+        .map_err(|e| StoreError::Corrupt(format!("attachments: {e}")))?;
+    Ok(Message {
+        id: r.uuid("id")?,
+        tenant_id: r.uuid("tenant_id")?,
+        conversation_id: r.uuid("conversation_id")?,
+        direction: r.parse("direction")?,
+        channel: r.parse("channel")?,
+        author_id: r.opt_uuid("author_id")?,
+        body: r.text("body")?,
+        attachments,
+        created_at: r.ts("created_at")?,
+    })
+}
+
+fn preview(body: &str) -> String {
+    let flat: String = body.split_whitespace().collect::<Vec<_>>().join(" ");
+    if flat.chars().count() <= PREVIEW_CHARS {
+        flat
+    } else {
+        let mut s: String = flat.chars().take(PREVIEW_CHARS - 1).collect();
+        s.push('…');
+        s
+    }
+}
+
+/// Who the new conversation is with.
+#[derive(Debug, Clone)]
+pub enum CustomerRef {
+    Existing(Uuid),
+    New(NewCustomer),
+}
+
+#[derive(Debug, Clone)]
+pub struct NewConversation {
+    pub customer: CustomerRef,
+    pub subject: String,
+    pub channel: Channel,
+    /// Inbound when the customer reached us; outbound when an advisor called or wrote first.
+    pub direction: Direction,
+    pub body: String,
+    pub priority: Priority,
+    pub reason: Option<String>,
+    pub tags: Vec<String>,
+    pub team_id: Option<Uuid>,
+    pub assignee_id: Option<Uuid>,
+    pub language: Option<Language>,
+    pub attachments: Vec<Attachment>,
+    /// Back-dates the conversation; only imports and the demo set it.
+    pub at: Option<Timestamp>,
+}
+
+#[derive(Debug, Clone)]
+pub struct NewMessage {
+    pub direction: Direction,
+    pub channel: Channel,
+    pub author_id: Option<Uuid>,
+    pub body: String,
+    pub attachments: Vec<Attachment>,
+    /// Status to set with a public reply (e.g. "send and mark pending").
+    pub then_status: Option<Status>,
+    pub at: Option<Timestamp>,
+}
+
+/// A partial update; `None` leaves a field unchanged. `assignee_id: Some(None)` unassigns.
+#[derive(Debug, Clone, Default)]
+pub struct ConversationPatch {
+    pub status: Option<Status>,
+    pub priority: Option<Priority>,
+    pub reason: Option<Option<String>>,
+    pub assignee_id: Option<Option<Uuid>>,
+    pub team_id: Option<Option<Uuid>>,
+    pub tags: Option<Vec<String>>,
+    pub subject: Option<String>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum AssigneeFilter {
+    Any,
+    Unassigned,
+    User(Uuid),
+}
+
+#[derive(Debug, Clone)]
+pub struct InboxFilter {
+    pub assignee: AssigneeFilter,
+    pub team_id: Option<Uuid>,
+    /// Empty means every status.
+    pub statuses: Vec<Status>,
+    pub channel: Option<Channel>,
+    pub customer_id: Option<Uuid>,
+    pub tag: Option<String>,
+}
+
+impl Default for InboxFilter {
+    fn default() -> Self {
+        InboxFilter {
+            assignee: AssigneeFilter::Any,
+            team_id: None,
+            statuses: Vec::new(),
+            channel: None,
+            customer_id: None,
+            tag: None,
+        }
+    }
+}
+
+/// An opaque position in an inbox list: the last row's (updated_at, id).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Cursor {
+    pub updated_at: i64,
+    pub id: Uuid,
+}
+
+impl Cursor {
+    pub fn encode(&self) -> String {
+        format!("{}.{}", self.updated_at, self.id.simple())
+    }
+
+    pub fn decode(s: &str) -> Result<Cursor> {
+        let bad = || StoreError::Domain(DomainError::field("cursor", "is not a cursor this server issued"));
+        let (t, id) = s.split_once('.').ok_or_else(bad)?;
+        Ok(Cursor {
+            updated_at: t.parse().map_err(|_| bad())?,
+            id: Uuid::parse_str(id).map_err(|_| bad())?,
+        })
+    }
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct Page<T> {
+    pub items: Vec<T>,
+    pub next_cursor: Option<String>,
+}
+
+/// Counts for the supervisor board.
+#[derive(Debug, Clone, Serialize, Default)]
+pub struct Board {
+    /// (team id or None for no team, status, count), active statuses only.
+    pub by_team: Vec<(Option<Uuid>, Status, i64)>,
+    pub by_channel: Vec<(Channel, Status, i64)>,
+    /// (assignee, active conversations, oldest update among them).
+    pub by_assignee: Vec<(Uuid, i64, Timestamp)>,
+    pub unassigned_active: i64,
+    pub oldest_new: Option<Timestamp>,
+}
+
+/// Everything one write needs, checked against the tenant before the transaction.
+struct Checked {
+    subject: String,
+    body: String,
+    reason: Option<String>,
+    tags: Vec<String>,
+}
+
+impl Store {
+    /// Rejects an assignee who is not a working member of the tenant, and a
+    /// team from another tenant: ids from elsewhere must never be linked in.
+    async fn check_links(&self, tenant_id: Uuid, assignee: Option<Uuid>, team: Option<Uuid>) -> Result<()> {
+        let mut v = plateau_core::error::Validator::new();
+        if let Some(a) = assignee {
+            match self.member(tenant_id, a).await? {
+                Some(m) if m.role != Role::ClientViewer && !m.user.disabled => {}
+                _ => v.push("assignee_id", "is not an advisor of this tenant"),
+            }
+        }
+        if let Some(t) = team {
+            if !self.teams(tenant_id).await?.iter().any(|x| x.id == t) {
+                v.push("team_id", "is not a team of this tenant");
+            }
+        }
+        v.finish().map_err(Into::into)
+    }
+
+    fn check_new(new: &NewConversation) -> Result<Checked> {
+        let mut v = plateau_core::error::Validator::new();
+        let subject = v.check("subject", validate::text(&new.subject, validate::MAX_SUBJECT));
+        let body = v.check("body", validate::text(&new.body, validate::MAX_BODY));
+        let reason = match &new.reason {
+            Some(r) if !r.trim().is_empty() => v.check("reason", validate::text(r, 100)).map(Some),
+            _ => Some(None),
+        };
+        let tags = v.check("tags", validate::tags(&new.tags));
+        if new.direction == Direction::Note {
+            v.push("direction", "a conversation starts with an inbound or outbound message");
+        }
+        if let CustomerRef::New(c) = &new.customer {
+            if let Err(StoreError::Domain(DomainError::Invalid(errs))) = c.validated("customer.") {
+                for e in errs {
+                    v.push(&e.field, e.message);
+                }
+            }
+        }
+        v.finish()?;
+        Ok(Checked {
+            subject: subject.unwrap_or_default(),
+            body: body.unwrap_or_default(),
+            reason: reason.flatten(),
+            tags: tags.unwrap_or_default(),
+        })
+    }
+
+    pub async fn create_conversation(&self, tenant_id: Uuid, new: NewConversation, actor: Option<Uuid>) -> Result<Conversation> {
+        let mut out = self.create_conversations(tenant_id, vec![new], actor).await?;
+        out.pop().ok_or(StoreError::Corrupt("no conversation created".into()))
+    }
+
+    /// Creates several conversations in one transaction (imports, the demo);
+    /// either all of them exist afterwards or none does.
+    pub async fn create_conversations(&self, tenant_id: Uuid, news: Vec<NewConversation>, actor: Option<Uuid>) -> Result<Vec<Conversation>> {
+        let mut prepared = Vec::with_capacity(news.len());
+        let mut links_checked: Vec<(Option<Uuid>, Option<Uuid>)> = Vec::new();
+        for new in news {
+            let checked = Self::check_new(&new)?;
+            let link = (new.assignee_id, new.team_id);
+            if !links_checked.contains(&link) {
+                self.check_links(tenant_id, new.assignee_id, new.team_id).await?;
+                links_checked.push(link);
+            }
+            let customer = match &new.customer {
+                CustomerRef::Existing(id) => Err(*id),
+                CustomerRef::New(c) => {
+                    let (name, identities) = c.validated("customer.")?;
+                    Ok(Customer {
+                        id: Uuid::now_v7(),
+                        tenant_id,
+                        name,
+                        profile: c.profile.clone(),
+                        identities,
+                        created_at: new.at.unwrap_or_else(Timestamp::now),
+                    })
+                }
+            };
+            prepared.push((new, checked, customer));
+        }
+        let mut created = Vec::with_capacity(prepared.len());
+        on_pool!(&self.write, p => {
+            let mut tx = p.begin().await?;
+            for (new, checked, customer) in &prepared {
+                let (customer_id, language) = match customer {
+                    Ok(c) => {
+                        insert_customer!(tx, c, actor);
+                        (c.id, c.profile.language)
+                    }
+                    Err(id) => {
+                        let row = sqlx::query("SELECT language FROM customers WHERE tenant_id = $1 AND id = $2")
+                            .bind(tenant_id).bind(*id).fetch_optional(&mut *tx).await?;
+                        let Some(row) = row else {
+                            return Err(DomainError::field("customer_id", "is not a customer of this tenant").into());
+                        };
+                        (*id, row.parse::<Language>("language")?)
+                    }
+                };
+                let number = sqlx::query("UPDATE tenants SET next_number = next_number + 1 WHERE id = $1 RETURNING next_number")
+                    .bind(tenant_id).fetch_optional(&mut *tx).await?
+                    .ok_or(DomainError::NotFound("tenant"))?
+                    .int("next_number")?;
+                let at = new.at.unwrap_or_else(Timestamp::now);
+                let status = if new.assignee_id.is_some() || new.direction == Direction::Outbound { Status::Open } else { Status::New };
+                let c = Conversation {
+                    id: Uuid::now_v7(),
+                    tenant_id,
+                    number,
+                    customer_id,
+                    subject: checked.subject.clone(),
+                    status,
+                    priority: new.priority,
+                    reason: checked.reason.clone(),
+                    tags: checked.tags.clone(),
+                    assignee_id: new.assignee_id,
+                    team_id: new.team_id,
+                    channel: new.channel,
+                    language: new.language.unwrap_or(language),
+                    preview: preview(&checked.body),
+                    message_count: 1,
+                    created_at: at,
+                    updated_at: at,
+                    last_message_at: at,
+                };
+                sqlx::query(&format!("INSERT INTO conversations ({COLS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17)"))
+                    .bind(c.id).bind(tenant_id).bind(c.number).bind(c.customer_id).bind(&c.subject)
+                    .bind(c.status.as_str()).bind(c.priority.as_str()).bind(c.reason.as_deref())
+                    .bind(c.assignee_id).bind(c.team_id).bind(c.channel.as_str()).bind(c.language.as_str())
+                    .bind(&c.preview).bind(c.message_count).bind(at.0).bind(at.0).bind(at.0)
+                    .execute(&mut *tx).await?;
+                for t in &c.tags {
+                    sqlx::query("INSERT INTO conversation_tags (conversation_id, tag, tenant_id) VALUES ($1, $2, $3)")
+                        .bind(c.id).bind(t).bind(tenant_id).execute(&mut *tx).await?;
+                }
+                let msg_id = Uuid::now_v7();
+                let author = if new.direction == Direction::Outbound { actor } else { None };
+                sqlx::query("INSERT INTO messages (id, tenant_id, conversation_id, direction, channel, author_id, body, attachments, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)")
+                    .bind(msg_id).bind(tenant_id).bind(c.id).bind(new.direction.as_str()).bind(new.channel.as_str())
+                    .bind(author).bind(&checked.body).bind(serde_json::to_string(&new.attachments).unwrap_or_else(|_| "[]".into())).bind(at.0)
+                    .execute(&mut *tx).await?;
+                insert_event!(&mut *tx, &NewEvent {
+                    tenant_id: Some(tenant_id), kind: kind::CONVERSATION_CREATED, subject_id: Some(c.id), actor_id: actor,
+                    payload: json!({"number": c.number, "status": c.status, "channel": c.channel, "team_id": c.team_id,
+                                    "assignee_id": c.assignee_id, "message_id": msg_id, "direction": new.direction}),
+                });
+                created.push(c);
+            }
+            tx.commit().await?;
+        });
+        self.notify_committed();
+        Ok(created)
+    }
+
+    pub async fn conversation(&self, tenant_id: Uuid, id: Uuid) -> Result<Conversation> {
+        let found = on_pool!(&self.read, p => {
+            match sqlx::query(&format!("SELECT {COLS} FROM conversations WHERE tenant_id = $1 AND id = $2"))
+                .bind(tenant_id).bind(id).fetch_optional(p).await? {
+                None => None,
+                Some(r) => {
+                    let mut c = conversation(&r)?;
+                    for t in sqlx::query("SELECT tag FROM conversation_tags WHERE conversation_id = $1 ORDER BY tag")
+                        .bind(id).fetch_all(p).await? {
+                        c.tags.push(t.text("tag")?);
+                    }
+                    Some(c)
+                }
+            }
+        });
+        found.ok_or(DomainError::NotFound("conversation").into())
+    }
+
+    pub async fn conversation_by_number(&self, tenant_id: Uuid, number: i64) -> Result<Conversation> {
+        let id = on_pool!(&self.read, p => {
+            sqlx::query("SELECT id FROM conversations WHERE tenant_id = $1 AND number = $2")
+                .bind(tenant_id).bind(number).fetch_optional(p).await?
+                .map(|r| r.uuid("id")).transpose()?
+        });
+        match id {
+            Some(id) => self.conversation(tenant_id, id).await,
+            None => Err(DomainError::NotFound("conversation").into()),
+        }
+    }
+
+    /// One page of an inbox, most recently active first.
+    pub async fn conversations(&self, tenant_id: Uuid, f: &InboxFilter, cursor: Option<Cursor>, limit: i64) -> Result<Page<Conversation>> {
+        let limit = limit.clamp(1, 200);
+        let mut params = Params::default();
+        let mut sql = format!("SELECT {COLS} FROM conversations c WHERE tenant_id = {}", params.push(Arg::Uuid(tenant_id)));
+        match f.assignee {
+            AssigneeFilter::Any => {}
+            AssigneeFilter::Unassigned => sql.push_str(" AND assignee_id IS NULL"),
+            AssigneeFilter::User(u) => sql.push_str(&format!(" AND assignee_id = {}", params.push(Arg::Uuid(u)))),
+        }
+        if let Some(t) = f.team_id {
+            sql.push_str(&format!(" AND team_id = {}", params.push(Arg::Uuid(t))));
+        }
+        if !f.statuses.is_empty() {
+            let ph: Vec<String> = f.statuses.iter().map(|s| params.push(Arg::Text(s.as_str().into()))).collect();
+            sql.push_str(&format!(" AND status IN ({})", ph.join(", ")));
+        }
+        if let Some(ch) = f.channel {
+            sql.push_str(&format!(" AND channel = {}", params.push(Arg::Text(ch.as_str().into()))));
+        }
+        if let Some(cu) = f.customer_id {
+            sql.push_str(&format!(" AND customer_id = {}", params.push(Arg::Uuid(cu))));
+        }
+        if let Some(tag) = &f.tag {
+            sql.push_str(&format!(
+                " AND EXISTS (SELECT 1 FROM conversation_tags t WHERE t.conversation_id = c.id AND t.tag = {})",
+                params.push(Arg::Text(tag.clone()))
+            ));
+        }
+        if let Some(cur) = cursor {
+            let a = params.push(Arg::Int(cur.updated_at));
+            let b = params.push(Arg::Uuid(cur.id));
+            sql.push_str(&format!(" AND (updated_at, id) < ({a}, {b})"));
+        }
+        sql.push_str(&format!(" ORDER BY updated_at DESC, id DESC LIMIT {}", params.push(Arg::Int(limit + 1))));
+
+        let mut items = on_pool!(&self.read, p => {
+            bind_args!(sqlx::query(&sql), &params.args).fetch_all(p).await?
+                .iter().map(conversation).collect::<Result<Vec<_>>>()?
+        });
+        let next_cursor = if items.len() as i64 > limit {
+            items.truncate(limit as usize);
+            items.last().map(|c| Cursor { updated_at: c.updated_at.0, id: c.id }.encode())
+        } else {
+            None
+        };
+        self.fill_tags(&mut items).await?;
+        Ok(Page { items, next_cursor })
+    }
+
+    async fn fill_tags(&self, items: &mut [Conversation]) -> Result<()> {
+        if items.is_empty() {
+            return Ok(());
+        }
+        let mut params = Params::default();
+        let ph: Vec<String> = items.iter().map(|c| params.push(Arg::Uuid(c.id))).collect();
+        let sql = format!("SELECT conversation_id, tag FROM conversation_tags WHERE conversation_id IN ({}) ORDER BY tag", ph.join(", "));
+        let pairs: Vec<(Uuid, String)> = on_pool!(&self.read, p => {
+            bind_args!(sqlx::query(&sql), &params.args).fetch_all(p).await?
+                .iter().map(|r| Ok((r.uuid("conversation_id")?, r.text("tag")?))).collect::<Result<Vec<_>>>()?
+        });
+        let mut by_id: HashMap<Uuid, Vec<String>> = HashMap::new();
+        for (id, t) in pairs {
+            by_id.entry(id).or_default().push(t);
+        }
+        for c in items {
+            if let Some(t) = by_id.remove(&c.id) {
+                c.tags = t;
+            }
+        }
+        Ok(())
+    }
+
+    /// The messages of a conversation, oldest first; notes only when asked.
+    pub async fn messages(&self, tenant_id: Uuid, conversation_id: Uuid, include_notes: bool) -> Result<Vec<Message>> {
+        let sql = if include_notes {
+            "SELECT id, tenant_id, conversation_id, direction, channel, author_id, body, attachments, created_at FROM messages WHERE tenant_id = $1 AND conversation_id = $2 ORDER BY created_at, id"
+        } else {
+            "SELECT id, tenant_id, conversation_id, direction, channel, author_id, body, attachments, created_at FROM messages WHERE tenant_id = $1 AND conversation_id = $2 AND direction <> 'note' ORDER BY created_at, id"
+        };
+        on_pool!(&self.read, p => {
+            sqlx::query(sql).bind(tenant_id).bind(conversation_id).fetch_all(p).await?
+                .iter().map(message).collect()
+        })
+    }
+
+    /// Adds a reply, an inbound message or an internal note, moving the
+    /// conversation's status as the domain rules say.
+    pub async fn add_message(&self, tenant_id: Uuid, conversation_id: Uuid, new: NewMessage, actor: Option<Uuid>) -> Result<(Message, Conversation)> {
+        let body = validate::text(&new.body, validate::MAX_BODY).map_err(|m| DomainError::field("body", m))?;
+        for _ in 0..5 {
+            let c = self.conversation(tenant_id, conversation_id).await?;
+            if c.status == Status::Closed {
+                return Err(DomainError::Conflict("the conversation is closed; start a new one".into()).into());
+            }
+            let mut status = match new.direction {
+                Direction::Outbound => c.status.after_reply(),
+                Direction::Inbound => c.status.after_inbound(),
+                Direction::Note => c.status,
+            };
+            if let Some(s) = new.then_status {
+                if new.direction == Direction::Note {
+                    return Err(DomainError::field("status", "a note does not change the status").into());
+                }
+                if !c.status.can_become(s) {
+                    return Err(DomainError::field("status", format!("cannot go from {} to {}", c.status, s)).into());
+                }
+                status = s;
+            }
+            let at = new.at.unwrap_or_else(Timestamp::now).max(c.updated_at);
+            let m = Message {
+                id: Uuid::now_v7(),
+                tenant_id,
+                conversation_id,
+                direction: new.direction,
+                channel: new.channel,
+                author_id: new.author_id,
+                body: body.clone(),
+                attachments: new.attachments.clone(),
+                created_at: at,
+            };
+            let public = new.direction != Direction::Note;
+            let updated = on_pool!(&self.write, p => {
+                let mut tx = p.begin().await?;
+                // Optimistic check: someone else's change since our read means retry.
+                let n = if public {
+                    sqlx::query("UPDATE conversations SET status = $1, channel = $2, preview = $3, message_count = message_count + 1, updated_at = $4, last_message_at = $4 WHERE tenant_id = $5 AND id = $6 AND updated_at = $7")
+                        .bind(status.as_str()).bind(m.channel.as_str()).bind(preview(&m.body)).bind(at.0)
+                        .bind(tenant_id).bind(conversation_id).bind(c.updated_at.0)
+                        .execute(&mut *tx).await?.rows_affected()
+                } else {
+                    sqlx::query("UPDATE conversations SET message_count = message_count + 1, updated_at = $1 WHERE tenant_id = $2 AND id = $3 AND updated_at = $4")
+                        .bind(at.0).bind(tenant_id).bind(conversation_id).bind(c.updated_at.0)
+                        .execute(&mut *tx).await?.rows_affected()
+                };
+                if n == 1 {
+                    sqlx::query("INSERT INTO messages (id, tenant_id, conversation_id, direction, channel, author_id, body, attachments, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)")
+                        .bind(m.id).bind(tenant_id).bind(conversation_id).bind(m.direction.as_str()).bind(m.channel.as_str())
+                        .bind(m.author_id).bind(&m.body).bind(serde_json::to_string(&m.attachments).unwrap_or_else(|_| "[]".into())).bind(at.0)
+                        .execute(&mut *tx).await?;
+                    insert_event!(&mut *tx, &NewEvent {
+                        tenant_id: Some(tenant_id), kind: kind::MESSAGE_ADDED, subject_id: Some(conversation_id), actor_id: actor,
+                        payload: json!({"message_id": m.id, "direction": m.direction, "channel": m.channel,
+                                        "status": {"from": c.status, "to": status}}),
+                    });
+                    tx.commit().await?;
+                    true
+                } else {
+                    tx.rollback().await?;
+                    false
+                }
+            });
+            if updated {
+                self.notify_committed();
+                let c = self.conversation(tenant_id, conversation_id).await?;
+                return Ok((m, c));
+            }
+        }
+        Err(DomainError::Conflict("the conversation is changing too fast; try again".into()).into())
+    }
+
+    pub async fn update_conversation(&self, tenant_id: Uuid, id: Uuid, patch: ConversationPatch, actor: Option<Uuid>) -> Result<Conversation> {
+        let mut v = plateau_core::error::Validator::new();
+        let tags = match &patch.tags {
+            Some(t) => v.check("tags", validate::tags(t)),
+            None => None,
+        };
+        let subject = match &patch.subject {
+            Some(s) => v.check("subject", validate::text(s, validate::MAX_SUBJECT)),
+            None => None,
+        };
+        let reason = match &patch.reason {
+            Some(Some(r)) if !r.trim().is_empty() => v.check("reason", validate::text(r, 100)).map(Some),
+            Some(_) => Some(None),
+            None => None,
+        };
+        v.finish()?;
+        self.check_links(tenant_id, patch.assignee_id.flatten(), patch.team_id.flatten()).await?;
+
+        for _ in 0..5 {
+            let before = self.conversation(tenant_id, id).await?;
+            let mut after = before.clone();
+            let mut changes = Map::new();
+            let mut note = |field: &str, from: Value, to: Value| {
+                if from != to {
+                    changes.insert(field.into(), json!({"from": from, "to": to}));
+                }
+            };
+            if let Some(s) = patch.status {
+                if !before.status.can_become(s) {
+                    return Err(DomainError::field("status", format!("cannot go from {} to {}", before.status, s)).into());
+                }
+                after.status = s;
+                note("status", json!(before.status), json!(s));
+            } else if before.status == Status::Closed {
+                return Err(DomainError::Conflict("the conversation is closed".into()).into());
+            }
+            if let Some(p) = patch.priority {
+                after.priority = p;
+                note("priority", json!(before.priority), json!(p));
+            }
+            if let Some(r) = &reason {
+                after.reason = r.clone();
+                note("reason", json!(before.reason), json!(r));
+            }
+            if let Some(a) = patch.assignee_id {
+                after.assignee_id = a;
+                // Taking a new conversation is starting work on it.
+                if a.is_some() && after.status == Status::New && patch.status.is_none() {
+                    after.status = Status::Open;
+                    note("status", json!(before.status), json!(Status::Open));
+                }
+                note("assignee_id", json!(before.assignee_id), json!(a));
+            }
+            if let Some(t) = patch.team_id {
+                after.team_id = t;
+                note("team_id", json!(before.team_id), json!(t));
+            }
+            if let Some(t) = &tags {
+                after.tags = t.clone();
+                note("tags", json!(before.tags), json!(t));
+            }
+            if let Some(s) = &subject {
+                after.subject = s.clone();
+                note("subject", json!(before.subject), json!(s));
+            }
+            if changes.is_empty() {
+                return Ok(before);
+            }
+            let now = Timestamp::now().max(Timestamp(before.updated_at.0 + 1));
+            after.updated_at = now;
+            let ok = on_pool!(&self.write, p => {
+                let mut tx = p.begin().await?;
+                let n = sqlx::query("UPDATE conversations SET status = $1, priority = $2, reason = $3, assignee_id = $4, team_id = $5, subject = $6, updated_at = $7 WHERE tenant_id = $8 AND id = $9 AND updated_at = $10")
+                    .bind(after.status.as_str()).bind(after.priority.as_str()).bind(after.reason.as_deref())
+                    .bind(after.assignee_id).bind(after.team_id).bind(&after.subject).bind(now.0)
+                    .bind(tenant_id).bind(id).bind(before.updated_at.0)
+                    .execute(&mut *tx).await?.rows_affected();
+                if n == 1 {
+                    if tags.is_some() {
+                        sqlx::query("DELETE FROM conversation_tags WHERE conversation_id = $1").bind(id).execute(&mut *tx).await?;
+                        for t in &after.tags {
+                            sqlx::query("INSERT INTO conversation_tags (conversation_id, tag, tenant_id) VALUES ($1, $2, $3)")
+                                .bind(id).bind(t).bind(tenant_id).execute(&mut *tx).await?;
+                        }
+                    }
+                    insert_event!(&mut *tx, &NewEvent {
+                        tenant_id: Some(tenant_id), kind: kind::CONVERSATION_UPDATED, subject_id: Some(id), actor_id: actor,
+                        payload: json!({"changes": changes}),
+                    });
+                    tx.commit().await?;
+                    true
+                } else {
+                    tx.rollback().await?;
+                    false
+                }
+            });
+            if ok {
+                self.notify_committed();
+                return Ok(after);
+            }
+        }
+        Err(DomainError::Conflict("the conversation is changing too fast; try again".into()).into())
+    }
+
+    pub async fn board(&self, tenant_id: Uuid) -> Result<Board> {
+        let mut b = Board::default();
+        on_pool!(&self.read, p => {
+            for r in sqlx::query("SELECT team_id, status, COUNT(*) AS n FROM conversations WHERE tenant_id = $1 AND status IN ('new', 'open', 'pending') GROUP BY team_id, status")
+                .bind(tenant_id).fetch_all(p).await? {
+                b.by_team.push((r.opt_uuid("team_id")?, r.parse("status")?, r.int("n")?));
+            }
+            for r in sqlx::query("SELECT channel, status, COUNT(*) AS n FROM conversations WHERE tenant_id = $1 AND status IN ('new', 'open', 'pending') GROUP BY channel, status")
+                .bind(tenant_id).fetch_all(p).await? {
+                b.by_channel.push((r.parse("channel")?, r.parse("status")?, r.int("n")?));
+            }
+            for r in sqlx::query("SELECT assignee_id, COUNT(*) AS n, MIN(updated_at) AS oldest FROM conversations WHERE tenant_id = $1 AND status IN ('new', 'open', 'pending') AND assignee_id IS NOT NULL GROUP BY assignee_id")
+                .bind(tenant_id).fetch_all(p).await? {
+                b.by_assignee.push((r.uuid("assignee_id")?, r.int("n")?, r.ts("oldest")?));
+            }
+            let r = sqlx::query("SELECT COUNT(*) AS n FROM conversations WHERE tenant_id = $1 AND status IN ('new', 'open', 'pending') AND assignee_id IS NULL")
+                .bind(tenant_id).fetch_one(p).await?;
+            b.unassigned_active = r.int("n")?;
+            let r = sqlx::query("SELECT MIN(created_at) AS oldest FROM conversations WHERE tenant_id = $1 AND status = 'new'")
+                .bind(tenant_id).fetch_one(p).await?;
+            b.oldest_new = r.opt_int("oldest")?.map(Timestamp);
+        });
+        Ok(b)
+    }
+
+    /// Active conversations per assignee, newest first, for "who works on what".
+    pub async fn active_by_assignee(&self, tenant_id: Uuid, assignee: Uuid, limit: i64) -> Result<Vec<Conversation>> {
+        let f = InboxFilter {
+            assignee: AssigneeFilter::User(assignee),
+            statuses: vec![Status::New, Status::Open, Status::Pending],
+            ..InboxFilter::default()
+        };
+        Ok(self.conversations(tenant_id, &f, None, limit).await?.items)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn cursors_round_trip_and_reject_garbage() {
+        let c = Cursor { updated_at: 42, id: Uuid::now_v7() };
+        assert_eq!(Cursor::decode(&c.encode()).unwrap(), c);
+        for bad in ["", "42", "x.y", "42.zz"] {
+            assert!(Cursor::decode(bad).is_err());
+        }
+    }
+
+    #[test]
+    fn previews_are_flat_and_short() {
+        assert_eq!(preview("a\n\n b"), "a b");
+        let long = "x".repeat(500);
+        assert_eq!(preview(&long).chars().count(), PREVIEW_CHARS);
+    }
+}

@@ -1,0 +1,153 @@
+//! The append-only event log: written inside each change's transaction, read
+//! in id order by the realtime push and the audit trail.
+
+use std::time::Duration;
+
+use plateau_core::event::Event;
+use plateau_core::Timestamp;
+use tokio::sync::broadcast;
+use uuid::Uuid;
+
+use crate::backend::on_pool;
+use crate::row::PortableRow;
+use crate::{Backend, Result, Store};
+
+/// An event about to be written with its change.
+#[derive(Debug, Clone)]
+pub struct NewEvent {
+    pub tenant_id: Option<Uuid>,
+    pub kind: &'static str,
+    pub subject_id: Option<Uuid>,
+    pub actor_id: Option<Uuid>,
+    pub payload: serde_json::Value,
+}
+
+pub(crate) const INSERT_EVENT: &str = "INSERT INTO events (tenant_id, kind, subject_id, actor_id, payload, created_at) VALUES ($1, $2, $3, $4, $5, $6)";
+
+/// Appends `$ev` on the open transaction `$tx`.
+macro_rules! insert_event {
+    ($tx:expr, $ev:expr) => {{
+        let ev: &$crate::events::NewEvent = $ev;
+        sqlx::query($crate::events::INSERT_EVENT)
+            .bind(ev.tenant_id)
+            .bind(ev.kind)
+            .bind(ev.subject_id)
+            .bind(ev.actor_id)
+            .bind(ev.payload.to_string())
+            .bind(plateau_core::Timestamp::now().0)
+            .execute($tx)
+            .await?;
+    }};
+}
+pub(crate) use insert_event;
+
+const SELECT_EVENTS: &str =
+    "SELECT id, tenant_id, kind, subject_id, actor_id, payload, created_at FROM events";
+
+fn decode(r: &impl PortableRow) -> Result<Event> {
+    let payload = r.text("payload")?;
+    Ok(Event {
+        id: r.int("id")?,
+        tenant_id: r.opt_uuid("tenant_id")?,
+        kind: r.text("kind")?,
+        subject_id: r.opt_uuid("subject_id")?,
+        actor_id: r.opt_uuid("actor_id")?,
+        payload: serde_json::from_str(&payload).unwrap_or(serde_json::Value::Null),
+        created_at: r.ts("created_at")?,
+    })
+}
+
+impl Store {
+    /// Events after `after`, oldest first. On PostgreSQL only events whose
+    /// transaction precedes every running one are returned: identity values are
+    /// allocated before commit, so a later id can become visible first, and a
+    /// tail that advanced past it would skip the earlier one for ever.
+    pub async fn events_after(&self, after: i64, limit: i64) -> Result<Vec<Event>> {
+        let rows = match self.backend {
+            Backend::Sqlite => on_pool!(&self.read, p => {
+                sqlx::query(&format!("{SELECT_EVENTS} WHERE id > $1 ORDER BY id LIMIT $2"))
+                    .bind(after).bind(limit).fetch_all(p).await?
+                    .iter().map(decode).collect::<Result<Vec<_>>>()?
+            }),
+            Backend::Postgres => on_pool!(&self.read, p => {
+                sqlx::query(&format!(
+                    "{SELECT_EVENTS} WHERE id > $1 AND txid < pg_snapshot_xmin(pg_current_snapshot()) ORDER BY id LIMIT $2"
+                ))
+                .bind(after).bind(limit).fetch_all(p).await?
+                .iter().map(decode).collect::<Result<Vec<_>>>()?
+            }),
+        };
+        Ok(rows)
+    }
+
+    /// A tenant's audit trail, newest first, paged by event id.
+    pub async fn tenant_events(&self, tenant_id: Uuid, before: Option<i64>, limit: i64) -> Result<Vec<Event>> {
+        let before = before.unwrap_or(i64::MAX);
+        on_pool!(&self.read, p => {
+            sqlx::query(&format!("{SELECT_EVENTS} WHERE tenant_id = $1 AND id < $2 ORDER BY id DESC LIMIT $3"))
+                .bind(tenant_id).bind(before).bind(limit).fetch_all(p).await?
+                .iter().map(decode).collect()
+        })
+    }
+
+    /// Events about one subject (a conversation, a customer), oldest first.
+    pub async fn subject_events(&self, tenant_id: Uuid, subject_id: Uuid) -> Result<Vec<Event>> {
+        on_pool!(&self.read, p => {
+            sqlx::query(&format!("{SELECT_EVENTS} WHERE tenant_id = $1 AND subject_id = $2 ORDER BY id"))
+                .bind(tenant_id).bind(subject_id).fetch_all(p).await?
+                .iter().map(decode).collect()
+        })
+    }
+
+    pub async fn last_event_id(&self) -> Result<i64> {
+        on_pool!(&self.read, p => {
+            let r = sqlx::query("SELECT COALESCE(MAX(id), 0) AS id FROM events").fetch_one(p).await?;
+            r.int("id")
+        })
+    }
+
+    /// Starts the tailer that republishes committed events to subscribers.
+    ///
+    /// It starts from the current end of the log (a browser reconnecting asks
+    /// for what it missed by id instead), wakes on every local commit, and
+    /// polls as a fallback so writes from other server processes on the same
+    /// PostgreSQL database arrive too.
+    pub fn spawn_tailer(&self, capacity: usize) -> broadcast::Sender<Event> {
+        let (tx, _) = broadcast::channel(capacity);
+        let sender = tx.clone();
+        let store = self.clone();
+        tokio::spawn(async move {
+            let mut last = match store.last_event_id().await {
+                Ok(id) => id,
+                Err(e) => {
+                    tracing::error!(error = ?e, "event tailer could not start");
+                    return;
+                }
+            };
+            loop {
+                let woken = store.committed.notified();
+                match store.events_after(last, 500).await {
+                    Ok(events) => {
+                        let full = events.len() == 500;
+                        for ev in events {
+                            last = ev.id;
+                            // No subscribers is normal; the log keeps everything.
+                            let _ = sender.send(ev);
+                        }
+                        if full {
+                            continue;
+                        }
+                    }
+                    Err(e) => tracing::warn!(error = ?e, "event tailer read failed; retrying"),
+                }
+                let _ = tokio::time::timeout(Duration::from_millis(250), woken).await;
+            }
+        });
+        tx
+    }
+}
+
+/// Shorthand for the current time in the log's unit.
+pub fn now() -> Timestamp {
+    Timestamp::now()
+}

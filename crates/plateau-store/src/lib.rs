@@ -1,0 +1,19 @@
+//! Plateau's persistence. One set of portable SQL (`$N` placeholders, BIGINT
+//! times, UUID ids) runs on SQLite (the embedded default) and PostgreSQL (for
+//! scale). Every change writes its event-log row in the same transaction.
+
+mod backend;
+pub mod conversations;
+pub mod customers;
+pub mod directory;
+pub mod error;
+pub mod events;
+pub mod migrate;
+mod row;
+pub mod users;
+
+pub use backend::{Backend, Store};
+pub use error::StoreError;
+
+pub type Result<T, E = StoreError> = std::result::Result<T, E>;
+pub mod testing;

@@ -1,0 +1,123 @@
+//! Embedded schema migrations, one set per backend, applied in order at start.
+//!
+//! The two sets must list the same versions and names; a test checks it, and
+//! another applies both and compares the resulting tables and columns.
+
+use sha2::{Digest, Sha256};
+
+use crate::backend::on_pool;
+use crate::row::PortableRow;
+use crate::{Result, Store, StoreError};
+
+pub struct Migration {
+    pub version: i64,
+    pub name: &'static str,
+    pub sqlite: &'static str,
+    pub postgres: &'static str,
+}
+
+pub const MIGRATIONS: &[Migration] = &[Migration {
+    version: 1,
+    name: "foundation",
+    sqlite: include_str!("../migrations/sqlite/0001_foundation.sql"),
+    postgres: include_str!("../migrations/postgres/0001_foundation.sql"),
+}];
+
+const CREATE_TABLE: &str = "CREATE TABLE IF NOT EXISTS schema_migrations (
+    version BIGINT PRIMARY KEY,
+    name TEXT NOT NULL,
+    checksum TEXT NOT NULL,
+    applied_at BIGINT NOT NULL
+)";
+
+fn checksum(sql: &str) -> String {
+    let digest = Sha256::digest(sql.as_bytes());
+    digest.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+impl Store {
+    /// Applies pending migrations, each in its own transaction, and refuses to
+    /// start if an applied migration's text has changed since.
+    pub async fn migrate(&self) -> Result<Vec<i64>> {
+        let backend = self.backend;
+        let mut applied_now = Vec::new();
+        on_pool!(&self.write, p => {
+            sqlx::query(CREATE_TABLE).execute(p).await?;
+            let rows = sqlx::query("SELECT version, checksum FROM schema_migrations ORDER BY version")
+                .fetch_all(p)
+                .await?;
+            let mut applied = Vec::new();
+            for r in &rows {
+                applied.push((r.int("version")?, r.text("checksum")?));
+            }
+            for m in MIGRATIONS {
+                let sql = match backend {
+                    crate::Backend::Sqlite => m.sqlite,
+                    crate::Backend::Postgres => m.postgres,
+                };
+                let sum = checksum(sql);
+                if let Some((_, old)) = applied.iter().find(|(v, _)| *v == m.version) {
+                    if *old != sum {
+                        return Err(StoreError::Corrupt(format!(
+                            "migration {} ({}) was changed after it was applied",
+                            m.version, m.name
+                        )));
+                    }
+                    continue;
+                }
+                let mut tx = p.begin().await?;
+                sqlx::raw_sql(sql).execute(&mut *tx).await?;
+                sqlx::query("INSERT INTO schema_migrations (version, name, checksum, applied_at) VALUES ($1, $2, $3, $4)")
+                    .bind(m.version)
+                    .bind(m.name)
+                    .bind(sum)
+                    .bind(plateau_core::Timestamp::now().0)
+                    .execute(&mut *tx)
+                    .await?;
+                tx.commit().await?;
+                tracing::info!(version = m.version, name = m.name, "applied migration");
+                applied_now.push(m.version);
+            }
+        });
+        Ok(applied_now)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Table and column names per migration, in order, so both sets stay in step.
+    fn shape(sql: &str) -> Vec<String> {
+        let mut out = Vec::new();
+        for line in sql.lines() {
+            let l = line.trim();
+            if l.starts_with("--") || l.is_empty() {
+                continue;
+            }
+            if let Some(rest) = l.strip_prefix("CREATE TABLE ") {
+                out.push(format!("table {}", rest.trim_end_matches(" (")));
+            } else if let Some(rest) = l.strip_prefix("CREATE INDEX ") {
+                out.push(format!("index {rest}"));
+            } else if !l.starts_with(')') {
+                if let Some(col) = l.split_whitespace().next() {
+                    out.push(col.to_string());
+                }
+            }
+        }
+        out
+    }
+
+    #[test]
+    fn both_backends_have_the_same_migrations() {
+        let mut last = 0;
+        for m in MIGRATIONS {
+            assert!(m.version > last, "versions must increase");
+            last = m.version;
+            let (s, p) = (shape(m.sqlite), shape(m.postgres));
+            // PostgreSQL carries one extra column: the event's transaction id.
+            let p: Vec<String> = p.into_iter().filter(|c| c != "txid").collect();
+            assert_eq!(s, p, "migration {} differs between SQLite and PostgreSQL", m.name);
+        }
+    }
+}

@@ -1,0 +1,1 @@
+//! Staffing mathematics (Erlang B/C/A, forecasts, discrete-event simulation). No I/O.
