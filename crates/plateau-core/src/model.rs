@@ -14,8 +14,8 @@ macro_rules! text_enum {
     ($(#[$meta:meta])* $name:ident { $($variant:ident = $text:literal),+ $(,)? }) => {
         $(#[$meta])*
         #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
-        #[serde(rename_all = "snake_case")]
-        pub enum $name { $($variant),+ }
+        #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+        pub enum $name { $(#[serde(rename = $text)] $variant),+ }
 
         impl $name {
             pub const ALL: &'static [$name] = &[$($name::$variant),+];
@@ -166,6 +166,7 @@ impl Status {
 }
 
 #[derive(Debug, Clone, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Tenant {
     pub id: Uuid,
     pub slug: String,
@@ -174,6 +175,7 @@ pub struct Tenant {
 }
 
 #[derive(Debug, Clone, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Site {
     pub id: Uuid,
     pub tenant_id: Uuid,
@@ -185,6 +187,7 @@ pub struct Site {
 }
 
 #[derive(Debug, Clone, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Team {
     pub id: Uuid,
     pub tenant_id: Uuid,
@@ -194,6 +197,7 @@ pub struct Team {
 }
 
 #[derive(Debug, Clone, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct User {
     pub id: Uuid,
     pub email: String,
@@ -205,6 +209,7 @@ pub struct User {
 }
 
 #[derive(Debug, Clone, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Membership {
     pub tenant_id: Uuid,
     pub user_id: Uuid,
@@ -214,6 +219,7 @@ pub struct Membership {
 }
 
 #[derive(Debug, Clone, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct CustomerProfile {
     pub age_band: Option<AgeBand>,
     pub tech_appetite: Option<TechAppetite>,
@@ -224,6 +230,7 @@ pub struct CustomerProfile {
 }
 
 #[derive(Debug, Clone, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Customer {
     pub id: Uuid,
     pub tenant_id: Uuid,
@@ -235,6 +242,7 @@ pub struct Customer {
 }
 
 #[derive(Debug, Clone, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Identity {
     pub kind: IdentityKind,
     /// Normalised: lower-case e-mail, E.164 phone, `network:@handle` social.
@@ -242,6 +250,7 @@ pub struct Identity {
 }
 
 #[derive(Debug, Clone, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Conversation {
     pub id: Uuid,
     pub tenant_id: Uuid,
@@ -266,6 +275,7 @@ pub struct Conversation {
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Attachment {
     pub file_name: String,
     pub content_type: String,
@@ -275,6 +285,7 @@ pub struct Attachment {
 }
 
 #[derive(Debug, Clone, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Message {
     pub id: Uuid,
     pub tenant_id: Uuid,

@@ -83,7 +83,9 @@ impl Actor {
         match self.role_in(tenant_id) {
             None => Err(DomainError::NotFound("tenant")),
             Some(role) if role_allows(role, action) => Ok(()),
-            Some(_) => Err(DomainError::Forbidden("your role does not allow this action")),
+            Some(_) => Err(DomainError::Forbidden(
+                "your role does not allow this action",
+            )),
         }
     }
 
@@ -122,7 +124,12 @@ mod tests {
         let a = actor(Role::ClientViewer, t);
         assert!(a.can(t, Action::ViewConversations));
         assert!(!a.can(t, Action::ViewInternalNotes));
-        for act in [Action::Reply, Action::AddNote, Action::ChangeStatus, Action::AssignSelf] {
+        for act in [
+            Action::Reply,
+            Action::AddNote,
+            Action::ChangeStatus,
+            Action::AssignSelf,
+        ] {
             assert!(matches!(a.require(t, act), Err(DomainError::Forbidden(_))));
         }
     }
@@ -144,7 +151,10 @@ mod tests {
         let a = actor(Role::Advisor, t);
         assert!(a.may_assign(t, Some(a.user_id)).is_ok());
         assert!(a.may_assign(t, None).is_ok());
-        assert!(matches!(a.may_assign(t, Some(Uuid::now_v7())), Err(DomainError::Forbidden(_))));
+        assert!(matches!(
+            a.may_assign(t, Some(Uuid::now_v7())),
+            Err(DomainError::Forbidden(_))
+        ));
         let s = actor(Role::Supervisor, t);
         assert!(s.may_assign(t, Some(Uuid::now_v7())).is_ok());
         assert!(!s.can(t, Action::ManageTenant));

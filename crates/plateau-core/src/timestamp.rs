@@ -3,12 +3,26 @@
 //! Both SQLite and PostgreSQL store a `BIGINT`, so one query, one index and one
 //! cursor format serve both backends, and ordering is exact.
 
-use serde::{Deserialize, Serialize};
+use serde::{Deserialize, Deserializer, Serialize, Serializer};
 use time::OffsetDateTime;
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
-#[serde(transparent)]
+/// Serialised as RFC 3339 text for API clients; stored as the integer.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema), schema(value_type = String, format = DateTime))]
 pub struct Timestamp(pub i64);
+
+impl Serialize for Timestamp {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(&self.rfc3339())
+    }
+}
+
+impl<'de> Deserialize<'de> for Timestamp {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let s = String::deserialize(d)?;
+        Timestamp::parse_rfc3339(&s).map_err(serde::de::Error::custom)
+    }
+}
 
 impl Timestamp {
     pub fn now() -> Self {
@@ -36,6 +50,12 @@ impl Timestamp {
             .unwrap_or_default()
     }
 
+    pub fn parse_rfc3339(s: &str) -> Result<Self, String> {
+        OffsetDateTime::parse(s, &time::format_description::well_known::Rfc3339)
+            .map(Self::from_datetime)
+            .map_err(|e| format!("'{s}' is not an RFC 3339 time: {e}"))
+    }
+
     pub fn minus_seconds(self, secs: i64) -> Self {
         Timestamp(self.0.saturating_sub(secs.saturating_mul(1_000_000)))
     }
@@ -59,6 +79,10 @@ mod tests {
         let t = Timestamp(1_700_000_000_123_456);
         assert_eq!(Timestamp::from_datetime(t.to_datetime()), t);
         assert_eq!(t.rfc3339(), "2023-11-14T22:13:20.123456Z");
+        assert_eq!(Timestamp::parse_rfc3339(&t.rfc3339()).unwrap(), t);
+        let json = serde_json::to_string(&t).unwrap();
+        assert_eq!(serde_json::from_str::<Timestamp>(&json).unwrap(), t);
+        assert!(Timestamp::parse_rfc3339("yesterday").is_err());
     }
 
     #[test]

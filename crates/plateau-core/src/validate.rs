@@ -19,7 +19,9 @@ pub fn text(value: &str, max: usize) -> Result<String, String> {
     if t.chars().count() > max {
         return Err(format!("must be at most {max} characters"));
     }
-    if t.chars().any(|c| c.is_control() && c != '\n' && c != '\r' && c != '\t') {
+    if t.chars()
+        .any(|c| c.is_control() && c != '\n' && c != '\r' && c != '\t')
+    {
         return Err("must not contain control characters".into());
     }
     Ok(t.to_string())
@@ -116,7 +118,9 @@ pub fn tag(value: &str) -> Result<String, String> {
         .chars()
         .all(|c| c.is_alphanumeric() || c == '-' || c == '_')
     {
-        return Err(format!("tag '{v}' may only hold letters, digits, '-' and '_'"));
+        return Err(format!(
+            "tag '{v}' may only hold letters, digits, '-' and '_'"
+        ));
     }
     Ok(v)
 }
@@ -153,8 +157,13 @@ mod tests {
 
     #[test]
     fn emails() {
-        assert_eq!(email("  Jean.Dupont@Example.FR ").unwrap(), "jean.dupont@example.fr");
-        for bad in ["", "a", "a@b", "@b.fr", "a@.fr", "a@b.", "a b@c.fr", "a@b@c.fr", "a@b..fr"] {
+        assert_eq!(
+            email("  Jean.Dupont@Example.FR ").unwrap(),
+            "jean.dupont@example.fr"
+        );
+        for bad in [
+            "", "a", "a@b", "@b.fr", "a@.fr", "a@b.", "a b@c.fr", "a@b@c.fr", "a@b..fr",
+        ] {
             assert!(email(bad).is_err(), "{bad} accepted");
         }
     }
@@ -163,20 +172,35 @@ mod tests {
     fn phones() {
         assert_eq!(phone_e164("+33 6 12 34 56 78").unwrap(), "+33612345678");
         assert_eq!(phone_e164("+61 (2) 9374-4000").unwrap(), "+61293744000");
-        for bad in ["0612345678", "+0612345678", "+33 6", "+33a612345678", "+1234567890123456"] {
+        for bad in [
+            "0612345678",
+            "+0612345678",
+            "+33 6",
+            "+33a612345678",
+            "+1234567890123456",
+        ] {
             assert!(phone_e164(bad).is_err(), "{bad} accepted");
         }
     }
 
     #[test]
     fn handles_and_tags() {
-        assert_eq!(social_handle("Twitter:@JDupont").unwrap(), "twitter:@jdupont");
-        assert_eq!(social_handle("facebook:marie.l").unwrap(), "facebook:@marie.l");
+        assert_eq!(
+            social_handle("Twitter:@JDupont").unwrap(),
+            "twitter:@jdupont"
+        );
+        assert_eq!(
+            social_handle("facebook:marie.l").unwrap(),
+            "facebook:@marie.l"
+        );
         assert!(social_handle("@nobody").is_err());
         assert_eq!(tag(" Fibre Optique ").unwrap(), "fibre-optique");
         assert_eq!(tag("échéance").unwrap(), "échéance");
         assert!(tag("a,b").is_err());
-        assert_eq!(tags(&["a".into(), "A".into(), "b".into()]).unwrap(), vec!["a", "b"]);
+        assert_eq!(
+            tags(&["a".into(), "A".into(), "b".into()]).unwrap(),
+            vec!["a", "b"]
+        );
     }
 
     #[test]

@@ -6,7 +6,8 @@ use std::collections::HashMap;
 
 use plateau_core::event::kind;
 use plateau_core::model::{
-    Attachment, Channel, Conversation, Customer, Direction, Language, Message, Priority, Role, Status,
+    Attachment, Channel, Conversation, Customer, Direction, Language, Message, Priority, Role,
+    Status,
 };
 use plateau_core::{validate, DomainError, Timestamp};
 use serde::Serialize;
@@ -98,6 +99,15 @@ pub struct NewConversation {
     pub at: Option<Timestamp>,
 }
 
+/// A conversation with its history, as an import or the demo brings it.
+#[derive(Debug, Clone)]
+pub struct Import {
+    pub new: NewConversation,
+    pub followups: Vec<NewMessage>,
+    /// Final status; by default the one the messages lead to.
+    pub status: Option<Status>,
+}
+
 #[derive(Debug, Clone)]
 pub struct NewMessage {
     pub direction: Direction,
@@ -166,7 +176,12 @@ impl Cursor {
     }
 
     pub fn decode(s: &str) -> Result<Cursor> {
-        let bad = || StoreError::Domain(DomainError::field("cursor", "is not a cursor this server issued"));
+        let bad = || {
+            StoreError::Domain(DomainError::field(
+                "cursor",
+                "is not a cursor this server issued",
+            ))
+        };
         let (t, id) = s.split_once('.').ok_or_else(bad)?;
         Ok(Cursor {
             updated_at: t.parse().map_err(|_| bad())?,
@@ -204,7 +219,12 @@ struct Checked {
 impl Store {
     /// Rejects an assignee who is not a working member of the tenant, and a
     /// team from another tenant: ids from elsewhere must never be linked in.
-    async fn check_links(&self, tenant_id: Uuid, assignee: Option<Uuid>, team: Option<Uuid>) -> Result<()> {
+    async fn check_links(
+        &self,
+        tenant_id: Uuid,
+        assignee: Option<Uuid>,
+        team: Option<Uuid>,
+    ) -> Result<()> {
         let mut v = plateau_core::error::Validator::new();
         if let Some(a) = assignee {
             match self.member(tenant_id, a).await? {
@@ -222,7 +242,10 @@ impl Store {
 
     fn check_new(new: &NewConversation) -> Result<Checked> {
         let mut v = plateau_core::error::Validator::new();
-        let subject = v.check("subject", validate::text(&new.subject, validate::MAX_SUBJECT));
+        let subject = v.check(
+            "subject",
+            validate::text(&new.subject, validate::MAX_SUBJECT),
+        );
         let body = v.check("body", validate::text(&new.body, validate::MAX_BODY));
         let reason = match &new.reason {
             Some(r) if !r.trim().is_empty() => v.check("reason", validate::text(r, 100)).map(Some),
@@ -230,7 +253,10 @@ impl Store {
         };
         let tags = v.check("tags", validate::tags(&new.tags));
         if new.direction == Direction::Note {
-            v.push("direction", "a conversation starts with an inbound or outbound message");
+            v.push(
+                "direction",
+                "a conversation starts with an inbound or outbound message",
+            );
         }
         if let CustomerRef::New(c) = &new.customer {
             if let Err(StoreError::Domain(DomainError::Invalid(errs))) = c.validated("customer.") {
@@ -248,21 +274,63 @@ impl Store {
         })
     }
 
-    pub async fn create_conversation(&self, tenant_id: Uuid, new: NewConversation, actor: Option<Uuid>) -> Result<Conversation> {
-        let mut out = self.create_conversations(tenant_id, vec![new], actor).await?;
-        out.pop().ok_or(StoreError::Corrupt("no conversation created".into()))
+    pub async fn create_conversation(
+        &self,
+        tenant_id: Uuid,
+        new: NewConversation,
+        actor: Option<Uuid>,
+    ) -> Result<Conversation> {
+        let mut out = self
+            .create_conversations(tenant_id, vec![new], actor)
+            .await?;
+        out.pop()
+            .ok_or(StoreError::Corrupt("no conversation created".into()))
     }
 
-    /// Creates several conversations in one transaction (imports, the demo);
-    /// either all of them exist afterwards or none does.
-    pub async fn create_conversations(&self, tenant_id: Uuid, news: Vec<NewConversation>, actor: Option<Uuid>) -> Result<Vec<Conversation>> {
-        let mut prepared = Vec::with_capacity(news.len());
+    /// Creates several conversations in one transaction; either all of them
+    /// exist afterwards or none does.
+    pub async fn create_conversations(
+        &self,
+        tenant_id: Uuid,
+        news: Vec<NewConversation>,
+        actor: Option<Uuid>,
+    ) -> Result<Vec<Conversation>> {
+        let imports = news
+            .into_iter()
+            .map(|new| Import {
+                new,
+                followups: Vec::new(),
+                status: None,
+            })
+            .collect();
+        self.import_conversations(tenant_id, imports, actor).await
+    }
+
+    /// Writes whole conversations with their later messages (imports, the
+    /// demo) in one transaction, with the same events a live desk would log.
+    pub async fn import_conversations(
+        &self,
+        tenant_id: Uuid,
+        imports: Vec<Import>,
+        actor: Option<Uuid>,
+    ) -> Result<Vec<Conversation>> {
+        let mut prepared = Vec::with_capacity(imports.len());
         let mut links_checked: Vec<(Option<Uuid>, Option<Uuid>)> = Vec::new();
-        for new in news {
+        for Import {
+            new,
+            followups,
+            status,
+        } in imports
+        {
+            for (i, f) in followups.iter().enumerate() {
+                validate::text(&f.body, validate::MAX_BODY)
+                    .map_err(|m| DomainError::field(format!("followups[{i}].body"), m))?;
+            }
             let checked = Self::check_new(&new)?;
             let link = (new.assignee_id, new.team_id);
             if !links_checked.contains(&link) {
-                self.check_links(tenant_id, new.assignee_id, new.team_id).await?;
+                self.check_links(tenant_id, new.assignee_id, new.team_id)
+                    .await?;
                 links_checked.push(link);
             }
             let customer = match &new.customer {
@@ -279,12 +347,12 @@ impl Store {
                     })
                 }
             };
-            prepared.push((new, checked, customer));
+            prepared.push((new, checked, customer, followups, status));
         }
         let mut created = Vec::with_capacity(prepared.len());
         on_pool!(&self.write, p => {
             let mut tx = p.begin().await?;
-            for (new, checked, customer) in &prepared {
+            for (new, checked, customer, followups, final_status) in &prepared {
                 let (customer_id, language) = match customer {
                     Ok(c) => {
                         insert_customer!(tx, c, actor);
@@ -304,7 +372,24 @@ impl Store {
                     .ok_or(DomainError::NotFound("tenant"))?
                     .int("next_number")?;
                 let at = new.at.unwrap_or_else(Timestamp::now);
-                let status = if new.assignee_id.is_some() || new.direction == Direction::Outbound { Status::Open } else { Status::New };
+                let mut status = if new.assignee_id.is_some() || new.direction == Direction::Outbound { Status::Open } else { Status::New };
+                let mut last_public = (at, checked.body.as_str(), new.channel);
+                let mut last_at = at;
+                for f in followups {
+                    let fat = f.at.unwrap_or(at).max(last_at);
+                    last_at = fat;
+                    status = match f.direction {
+                        Direction::Outbound => status.after_reply(),
+                        Direction::Inbound => status.after_inbound(),
+                        Direction::Note => status,
+                    };
+                    if f.direction != Direction::Note {
+                        last_public = (fat, f.body.as_str(), f.channel);
+                    }
+                }
+                if let Some(s) = final_status {
+                    status = *s;
+                }
                 let c = Conversation {
                     id: Uuid::now_v7(),
                     tenant_id,
@@ -317,19 +402,19 @@ impl Store {
                     tags: checked.tags.clone(),
                     assignee_id: new.assignee_id,
                     team_id: new.team_id,
-                    channel: new.channel,
+                    channel: last_public.2,
                     language: new.language.unwrap_or(language),
-                    preview: preview(&checked.body),
-                    message_count: 1,
+                    preview: preview(last_public.1),
+                    message_count: 1 + followups.len() as i64,
                     created_at: at,
-                    updated_at: at,
-                    last_message_at: at,
+                    updated_at: last_at,
+                    last_message_at: last_public.0,
                 };
                 sqlx::query(&format!("INSERT INTO conversations ({COLS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17)"))
                     .bind(c.id).bind(tenant_id).bind(c.number).bind(c.customer_id).bind(&c.subject)
                     .bind(c.status.as_str()).bind(c.priority.as_str()).bind(c.reason.as_deref())
                     .bind(c.assignee_id).bind(c.team_id).bind(c.channel.as_str()).bind(c.language.as_str())
-                    .bind(&c.preview).bind(c.message_count).bind(at.0).bind(at.0).bind(at.0)
+                    .bind(&c.preview).bind(c.message_count).bind(at.0).bind(c.updated_at.0).bind(c.last_message_at.0)
                     .execute(&mut *tx).await?;
                 for t in &c.tags {
                     sqlx::query("INSERT INTO conversation_tags (conversation_id, tag, tenant_id) VALUES ($1, $2, $3)")
@@ -346,6 +431,20 @@ impl Store {
                     payload: json!({"number": c.number, "status": c.status, "channel": c.channel, "team_id": c.team_id,
                                     "assignee_id": c.assignee_id, "message_id": msg_id, "direction": new.direction}),
                 });
+                let mut prev = at;
+                for f in followups {
+                    let fat = f.at.unwrap_or(at).max(prev);
+                    prev = fat;
+                    let id = Uuid::now_v7();
+                    sqlx::query("INSERT INTO messages (id, tenant_id, conversation_id, direction, channel, author_id, body, attachments, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)")
+                        .bind(id).bind(tenant_id).bind(c.id).bind(f.direction.as_str()).bind(f.channel.as_str())
+                        .bind(f.author_id).bind(&f.body).bind(serde_json::to_string(&f.attachments).unwrap_or_else(|_| "[]".into())).bind(fat.0)
+                        .execute(&mut *tx).await?;
+                    insert_event!(&mut *tx, &NewEvent {
+                        tenant_id: Some(tenant_id), kind: kind::MESSAGE_ADDED, subject_id: Some(c.id), actor_id: f.author_id,
+                        payload: json!({"message_id": id, "direction": f.direction, "channel": f.channel, "imported": true}),
+                    });
+                }
                 created.push(c);
             }
             tx.commit().await?;
@@ -372,7 +471,11 @@ impl Store {
         found.ok_or(DomainError::NotFound("conversation").into())
     }
 
-    pub async fn conversation_by_number(&self, tenant_id: Uuid, number: i64) -> Result<Conversation> {
+    pub async fn conversation_by_number(
+        &self,
+        tenant_id: Uuid,
+        number: i64,
+    ) -> Result<Conversation> {
         let id = on_pool!(&self.read, p => {
             sqlx::query("SELECT id FROM conversations WHERE tenant_id = $1 AND number = $2")
                 .bind(tenant_id).bind(number).fetch_optional(p).await?
@@ -385,27 +488,48 @@ impl Store {
     }
 
     /// One page of an inbox, most recently active first.
-    pub async fn conversations(&self, tenant_id: Uuid, f: &InboxFilter, cursor: Option<Cursor>, limit: i64) -> Result<Page<Conversation>> {
+    pub async fn conversations(
+        &self,
+        tenant_id: Uuid,
+        f: &InboxFilter,
+        cursor: Option<Cursor>,
+        limit: i64,
+    ) -> Result<Page<Conversation>> {
         let limit = limit.clamp(1, 200);
         let mut params = Params::default();
-        let mut sql = format!("SELECT {COLS} FROM conversations c WHERE tenant_id = {}", params.push(Arg::Uuid(tenant_id)));
+        let mut sql = format!(
+            "SELECT {COLS} FROM conversations c WHERE tenant_id = {}",
+            params.push(Arg::Uuid(tenant_id))
+        );
         match f.assignee {
             AssigneeFilter::Any => {}
             AssigneeFilter::Unassigned => sql.push_str(" AND assignee_id IS NULL"),
-            AssigneeFilter::User(u) => sql.push_str(&format!(" AND assignee_id = {}", params.push(Arg::Uuid(u)))),
+            AssigneeFilter::User(u) => {
+                sql.push_str(&format!(" AND assignee_id = {}", params.push(Arg::Uuid(u))))
+            }
         }
         if let Some(t) = f.team_id {
             sql.push_str(&format!(" AND team_id = {}", params.push(Arg::Uuid(t))));
         }
         if !f.statuses.is_empty() {
-            let ph: Vec<String> = f.statuses.iter().map(|s| params.push(Arg::Text(s.as_str().into()))).collect();
+            let ph: Vec<String> = f
+                .statuses
+                .iter()
+                .map(|s| params.push(Arg::Text(s.as_str().into())))
+                .collect();
             sql.push_str(&format!(" AND status IN ({})", ph.join(", ")));
         }
         if let Some(ch) = f.channel {
-            sql.push_str(&format!(" AND channel = {}", params.push(Arg::Text(ch.as_str().into()))));
+            sql.push_str(&format!(
+                " AND channel = {}",
+                params.push(Arg::Text(ch.as_str().into()))
+            ));
         }
         if let Some(cu) = f.customer_id {
-            sql.push_str(&format!(" AND customer_id = {}", params.push(Arg::Uuid(cu))));
+            sql.push_str(&format!(
+                " AND customer_id = {}",
+                params.push(Arg::Uuid(cu))
+            ));
         }
         if let Some(tag) = &f.tag {
             sql.push_str(&format!(
@@ -418,7 +542,10 @@ impl Store {
             let b = params.push(Arg::Uuid(cur.id));
             sql.push_str(&format!(" AND (updated_at, id) < ({a}, {b})"));
         }
-        sql.push_str(&format!(" ORDER BY updated_at DESC, id DESC LIMIT {}", params.push(Arg::Int(limit + 1))));
+        sql.push_str(&format!(
+            " ORDER BY updated_at DESC, id DESC LIMIT {}",
+            params.push(Arg::Int(limit + 1))
+        ));
 
         let mut items = on_pool!(&self.read, p => {
             bind_args!(sqlx::query(&sql), &params.args).fetch_all(p).await?
@@ -426,7 +553,13 @@ impl Store {
         });
         let next_cursor = if items.len() as i64 > limit {
             items.truncate(limit as usize);
-            items.last().map(|c| Cursor { updated_at: c.updated_at.0, id: c.id }.encode())
+            items.last().map(|c| {
+                Cursor {
+                    updated_at: c.updated_at.0,
+                    id: c.id,
+                }
+                .encode()
+            })
         } else {
             None
         };
@@ -458,7 +591,12 @@ impl Store {
     }
 
     /// The messages of a conversation, oldest first; notes only when asked.
-    pub async fn messages(&self, tenant_id: Uuid, conversation_id: Uuid, include_notes: bool) -> Result<Vec<Message>> {
+    pub async fn messages(
+        &self,
+        tenant_id: Uuid,
+        conversation_id: Uuid,
+        include_notes: bool,
+    ) -> Result<Vec<Message>> {
         let sql = if include_notes {
             "SELECT id, tenant_id, conversation_id, direction, channel, author_id, body, attachments, created_at FROM messages WHERE tenant_id = $1 AND conversation_id = $2 ORDER BY created_at, id"
         } else {
@@ -472,12 +610,22 @@ impl Store {
 
     /// Adds a reply, an inbound message or an internal note, moving the
     /// conversation's status as the domain rules say.
-    pub async fn add_message(&self, tenant_id: Uuid, conversation_id: Uuid, new: NewMessage, actor: Option<Uuid>) -> Result<(Message, Conversation)> {
-        let body = validate::text(&new.body, validate::MAX_BODY).map_err(|m| DomainError::field("body", m))?;
+    pub async fn add_message(
+        &self,
+        tenant_id: Uuid,
+        conversation_id: Uuid,
+        new: NewMessage,
+        actor: Option<Uuid>,
+    ) -> Result<(Message, Conversation)> {
+        let body = validate::text(&new.body, validate::MAX_BODY)
+            .map_err(|m| DomainError::field("body", m))?;
         for _ in 0..5 {
             let c = self.conversation(tenant_id, conversation_id).await?;
             if c.status == Status::Closed {
-                return Err(DomainError::Conflict("the conversation is closed; start a new one".into()).into());
+                return Err(DomainError::Conflict(
+                    "the conversation is closed; start a new one".into(),
+                )
+                .into());
             }
             let mut status = match new.direction {
                 Direction::Outbound => c.status.after_reply(),
@@ -486,10 +634,16 @@ impl Store {
             };
             if let Some(s) = new.then_status {
                 if new.direction == Direction::Note {
-                    return Err(DomainError::field("status", "a note does not change the status").into());
+                    return Err(
+                        DomainError::field("status", "a note does not change the status").into(),
+                    );
                 }
                 if !c.status.can_become(s) {
-                    return Err(DomainError::field("status", format!("cannot go from {} to {}", c.status, s)).into());
+                    return Err(DomainError::field(
+                        "status",
+                        format!("cannot go from {} to {}", c.status, s),
+                    )
+                    .into());
                 }
                 status = s;
             }
@@ -545,7 +699,13 @@ impl Store {
         Err(DomainError::Conflict("the conversation is changing too fast; try again".into()).into())
     }
 
-    pub async fn update_conversation(&self, tenant_id: Uuid, id: Uuid, patch: ConversationPatch, actor: Option<Uuid>) -> Result<Conversation> {
+    pub async fn update_conversation(
+        &self,
+        tenant_id: Uuid,
+        id: Uuid,
+        patch: ConversationPatch,
+        actor: Option<Uuid>,
+    ) -> Result<Conversation> {
         let mut v = plateau_core::error::Validator::new();
         let tags = match &patch.tags {
             Some(t) => v.check("tags", validate::tags(t)),
@@ -556,12 +716,19 @@ impl Store {
             None => None,
         };
         let reason = match &patch.reason {
-            Some(Some(r)) if !r.trim().is_empty() => v.check("reason", validate::text(r, 100)).map(Some),
+            Some(Some(r)) if !r.trim().is_empty() => {
+                v.check("reason", validate::text(r, 100)).map(Some)
+            }
             Some(_) => Some(None),
             None => None,
         };
         v.finish()?;
-        self.check_links(tenant_id, patch.assignee_id.flatten(), patch.team_id.flatten()).await?;
+        self.check_links(
+            tenant_id,
+            patch.assignee_id.flatten(),
+            patch.team_id.flatten(),
+        )
+        .await?;
 
         for _ in 0..5 {
             let before = self.conversation(tenant_id, id).await?;
@@ -574,7 +741,11 @@ impl Store {
             };
             if let Some(s) = patch.status {
                 if !before.status.can_become(s) {
-                    return Err(DomainError::field("status", format!("cannot go from {} to {}", before.status, s)).into());
+                    return Err(DomainError::field(
+                        "status",
+                        format!("cannot go from {} to {}", before.status, s),
+                    )
+                    .into());
                 }
                 after.status = s;
                 note("status", json!(before.status), json!(s));
@@ -675,7 +846,12 @@ impl Store {
     }
 
     /// Active conversations per assignee, newest first, for "who works on what".
-    pub async fn active_by_assignee(&self, tenant_id: Uuid, assignee: Uuid, limit: i64) -> Result<Vec<Conversation>> {
+    pub async fn active_by_assignee(
+        &self,
+        tenant_id: Uuid,
+        assignee: Uuid,
+        limit: i64,
+    ) -> Result<Vec<Conversation>> {
         let f = InboxFilter {
             assignee: AssigneeFilter::User(assignee),
             statuses: vec![Status::New, Status::Open, Status::Pending],
@@ -691,7 +867,10 @@ mod tests {
 
     #[test]
     fn cursors_round_trip_and_reject_garbage() {
-        let c = Cursor { updated_at: 42, id: Uuid::now_v7() };
+        let c = Cursor {
+            updated_at: 42,
+            id: Uuid::now_v7(),
+        };
         assert_eq!(Cursor::decode(&c.encode()).unwrap(), c);
         for bad in ["", "42", "x.y", "42.zz"] {
             assert!(Cursor::decode(bad).is_err());

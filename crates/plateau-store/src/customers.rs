@@ -44,11 +44,20 @@ impl NewCustomer {
     /// Validates every field at once, reporting each bad one by name.
     pub fn validated(&self, field_prefix: &str) -> Result<(String, Vec<Identity>)> {
         let mut v = plateau_core::error::Validator::new();
-        let name = v.check(&format!("{field_prefix}name"), validate::text(&self.name, validate::MAX_NAME));
+        let name = v.check(
+            &format!("{field_prefix}name"),
+            validate::text(&self.name, validate::MAX_NAME),
+        );
         let mut ids = Vec::new();
         for (i, (k, val)) in self.identities.iter().enumerate() {
-            if let Some(value) = v.check(&format!("{field_prefix}identities[{i}]"), validate::identity(*k, val)) {
-                if !ids.iter().any(|x: &Identity| x.kind == *k && x.value == value) {
+            if let Some(value) = v.check(
+                &format!("{field_prefix}identities[{i}]"),
+                validate::identity(*k, val),
+            ) {
+                if !ids
+                    .iter()
+                    .any(|x: &Identity| x.kind == *k && x.value == value)
+                {
                     ids.push(Identity { kind: *k, value });
                 }
             }
@@ -93,7 +102,12 @@ macro_rules! insert_customer {
 pub(crate) use insert_customer;
 
 impl Store {
-    pub async fn create_customer(&self, tenant_id: Uuid, new: &NewCustomer, actor: Option<Uuid>) -> Result<Customer> {
+    pub async fn create_customer(
+        &self,
+        tenant_id: Uuid,
+        new: &NewCustomer,
+        actor: Option<Uuid>,
+    ) -> Result<Customer> {
         let (name, identities) = new.validated("")?;
         let c = Customer {
             id: Uuid::now_v7(),
@@ -132,7 +146,12 @@ impl Store {
     }
 
     /// Finds the customer who owns an identity (already normalised).
-    pub async fn customer_by_identity(&self, tenant_id: Uuid, kind: IdentityKind, value: &str) -> Result<Option<Customer>> {
+    pub async fn customer_by_identity(
+        &self,
+        tenant_id: Uuid,
+        kind: IdentityKind,
+        value: &str,
+    ) -> Result<Option<Customer>> {
         let id = on_pool!(&self.read, p => {
             sqlx::query("SELECT customer_id FROM customer_identities WHERE tenant_id = $1 AND kind = $2 AND value = $3")
                 .bind(tenant_id).bind(kind.as_str()).bind(value).fetch_optional(p).await?
@@ -145,7 +164,13 @@ impl Store {
     }
 
     /// Customers whose name starts with `prefix` (case-sensitive index order), paged by name.
-    pub async fn customers(&self, tenant_id: Uuid, prefix: &str, after: Option<&str>, limit: i64) -> Result<Vec<Customer>> {
+    pub async fn customers(
+        &self,
+        tenant_id: Uuid,
+        prefix: &str,
+        after: Option<&str>,
+        limit: i64,
+    ) -> Result<Vec<Customer>> {
         let after = after.unwrap_or("");
         let upper = format!("{prefix}\u{10FFFF}");
         on_pool!(&self.read, p => {
@@ -155,10 +180,47 @@ impl Store {
         })
     }
 
-    pub async fn update_customer_profile(&self, tenant_id: Uuid, id: Uuid, name: Option<&str>, profile: &CustomerProfile, actor: Option<Uuid>) -> Result<Customer> {
+    /// Names of several customers at once, for list pages.
+    pub async fn customer_names(
+        &self,
+        tenant_id: Uuid,
+        ids: &[Uuid],
+    ) -> Result<std::collections::HashMap<Uuid, String>> {
+        let mut out = std::collections::HashMap::new();
+        if ids.is_empty() {
+            return Ok(out);
+        }
+        let mut params = crate::row::Params::default();
+        let t = params.push(crate::row::Arg::Uuid(tenant_id));
+        let ph: Vec<String> = ids
+            .iter()
+            .map(|id| params.push(crate::row::Arg::Uuid(*id)))
+            .collect();
+        let sql = format!(
+            "SELECT id, name FROM customers WHERE tenant_id = {t} AND id IN ({})",
+            ph.join(", ")
+        );
+        on_pool!(&self.read, p => {
+            for r in crate::row::bind_args!(sqlx::query(&sql), &params.args).fetch_all(p).await? {
+                out.insert(r.uuid("id")?, r.text("name")?);
+            }
+        });
+        Ok(out)
+    }
+
+    pub async fn update_customer_profile(
+        &self,
+        tenant_id: Uuid,
+        id: Uuid,
+        name: Option<&str>,
+        profile: &CustomerProfile,
+        actor: Option<Uuid>,
+    ) -> Result<Customer> {
         let before = self.customer(tenant_id, id).await?;
         let name = match name {
-            Some(n) => validate::text(n, validate::MAX_NAME).map_err(|m| DomainError::field("name", m))?,
+            Some(n) => {
+                validate::text(n, validate::MAX_NAME).map_err(|m| DomainError::field("name", m))?
+            }
             None => before.name.clone(),
         };
         on_pool!(&self.write, p => {

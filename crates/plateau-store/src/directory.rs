@@ -41,7 +41,12 @@ fn team(r: &impl PortableRow) -> Result<Team> {
 }
 
 impl Store {
-    pub async fn create_tenant(&self, slug: &str, name: &str, actor: Option<Uuid>) -> Result<Tenant> {
+    pub async fn create_tenant(
+        &self,
+        slug: &str,
+        name: &str,
+        actor: Option<Uuid>,
+    ) -> Result<Tenant> {
         let mut v = plateau_core::error::Validator::new();
         let slug = v.check("slug", validate::slug(slug));
         let name = v.check("name", validate::text(name, validate::MAX_NAME));
@@ -85,7 +90,14 @@ impl Store {
         row.ok_or(DomainError::NotFound("tenant").into())
     }
 
-    pub async fn create_site(&self, tenant_id: Uuid, name: &str, country: &str, time_zone: &str, actor: Option<Uuid>) -> Result<Site> {
+    pub async fn create_site(
+        &self,
+        tenant_id: Uuid,
+        name: &str,
+        country: &str,
+        time_zone: &str,
+        actor: Option<Uuid>,
+    ) -> Result<Site> {
         let mut v = plateau_core::error::Validator::new();
         let name = v.check("name", validate::text(name, validate::MAX_NAME));
         if !(country.len() == 2 && country.chars().all(|c| c.is_ascii_uppercase())) {
@@ -124,14 +136,28 @@ impl Store {
         })
     }
 
-    pub async fn create_team(&self, tenant_id: Uuid, site_id: Option<Uuid>, name: &str, tier: Tier, actor: Option<Uuid>) -> Result<Team> {
-        let name = validate::text(name, validate::MAX_NAME).map_err(|m| DomainError::field("name", m))?;
+    pub async fn create_team(
+        &self,
+        tenant_id: Uuid,
+        site_id: Option<Uuid>,
+        name: &str,
+        tier: Tier,
+        actor: Option<Uuid>,
+    ) -> Result<Team> {
+        let name =
+            validate::text(name, validate::MAX_NAME).map_err(|m| DomainError::field("name", m))?;
         if let Some(s) = site_id {
             if !self.sites(tenant_id).await?.iter().any(|x| x.id == s) {
                 return Err(DomainError::field("site_id", "no such site in this tenant").into());
             }
         }
-        let team = Team { id: Uuid::now_v7(), tenant_id, site_id, name, tier };
+        let team = Team {
+            id: Uuid::now_v7(),
+            tenant_id,
+            site_id,
+            name,
+            tier,
+        };
         on_pool!(&self.write, p => {
             let mut tx = p.begin().await?;
             sqlx::query("INSERT INTO teams (id, tenant_id, site_id, name, tier, created_at) VALUES ($1, $2, $3, $4, $5, $6)")

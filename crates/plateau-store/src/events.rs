@@ -81,7 +81,12 @@ impl Store {
     }
 
     /// A tenant's audit trail, newest first, paged by event id.
-    pub async fn tenant_events(&self, tenant_id: Uuid, before: Option<i64>, limit: i64) -> Result<Vec<Event>> {
+    pub async fn tenant_events(
+        &self,
+        tenant_id: Uuid,
+        before: Option<i64>,
+        limit: i64,
+    ) -> Result<Vec<Event>> {
         let before = before.unwrap_or(i64::MAX);
         on_pool!(&self.read, p => {
             sqlx::query(&format!("{SELECT_EVENTS} WHERE tenant_id = $1 AND id < $2 ORDER BY id DESC LIMIT $3"))
@@ -96,6 +101,14 @@ impl Store {
             sqlx::query(&format!("{SELECT_EVENTS} WHERE tenant_id = $1 AND subject_id = $2 ORDER BY id"))
                 .bind(tenant_id).bind(subject_id).fetch_all(p).await?
                 .iter().map(decode).collect()
+        })
+    }
+
+    /// Every row in the log, whatever its visibility to tailers (tests, stats).
+    pub async fn count_events(&self) -> Result<i64> {
+        on_pool!(&self.read, p => {
+            let r = sqlx::query("SELECT COUNT(*) AS n FROM events").fetch_one(p).await?;
+            r.int("n")
         })
     }
 

@@ -117,7 +117,11 @@ mod tests {
             let (s, p) = (shape(m.sqlite), shape(m.postgres));
             // PostgreSQL carries one extra column: the event's transaction id.
             let p: Vec<String> = p.into_iter().filter(|c| c != "txid").collect();
-            assert_eq!(s, p, "migration {} differs between SQLite and PostgreSQL", m.name);
+            assert_eq!(
+                s, p,
+                "migration {} differs between SQLite and PostgreSQL",
+                m.name
+            );
         }
     }
 }

@@ -25,7 +25,8 @@ pub(crate) trait PortableRow {
     /// A stored enumeration; an unknown value means the data is corrupt.
     fn parse<T: std::str::FromStr<Err = String>>(&self, col: &str) -> Result<T> {
         let s = self.text(col)?;
-        s.parse().map_err(|e| StoreError::Corrupt(format!("{col}: {e}")))
+        s.parse()
+            .map_err(|e| StoreError::Corrupt(format!("{col}: {e}")))
     }
 
     fn opt_parse<T: std::str::FromStr<Err = String>>(&self, col: &str) -> Result<Option<T>> {

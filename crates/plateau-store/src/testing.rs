@@ -21,7 +21,12 @@ pub async fn sqlite() -> Result<TestDb> {
     let url = format!("sqlite://{}/plateau.db", dir.path().display());
     let store = Store::open(&url).await?;
     store.migrate().await?;
-    Ok(TestDb { store, url, label: "sqlite", _dir: Some(dir) })
+    Ok(TestDb {
+        store,
+        url,
+        label: "sqlite",
+        _dir: Some(dir),
+    })
 }
 
 /// A new, empty PostgreSQL database on the configured server, or None when
@@ -44,7 +49,12 @@ pub async fn postgres() -> Result<Option<TestDb>> {
     };
     let store = Store::open(&url).await?;
     store.migrate().await?;
-    Ok(Some(TestDb { store, url, label: "postgres", _dir: None }))
+    Ok(Some(TestDb {
+        store,
+        url,
+        label: "postgres",
+        _dir: None,
+    }))
 }
 
 /// Every backend available to this run; prints once why PostgreSQL is missing.

@@ -71,7 +71,10 @@ impl Store {
     pub async fn create_user(&self, new: NewUser<'_>, actor: Option<Uuid>) -> Result<User> {
         let mut v = plateau_core::error::Validator::new();
         let email = v.check("email", validate::email(new.email));
-        let name = v.check("display_name", validate::text(new.display_name, validate::MAX_NAME));
+        let name = v.check(
+            "display_name",
+            validate::text(new.display_name, validate::MAX_NAME),
+        );
         v.finish()?;
         let u = User {
             id: Uuid::now_v7(),
@@ -168,7 +171,11 @@ impl Store {
             .into_iter()
             .map(|m| (m.tenant_id, m.role))
             .collect();
-        Ok(Actor { user_id: u.id, platform_admin: u.platform_admin, roles })
+        Ok(Actor {
+            user_id: u.id,
+            platform_admin: u.platform_admin,
+            roles,
+        })
     }
 
     pub async fn members(&self, tenant_id: Uuid) -> Result<Vec<Member>> {
@@ -187,10 +194,20 @@ impl Store {
     }
 
     pub async fn member(&self, tenant_id: Uuid, user_id: Uuid) -> Result<Option<Member>> {
-        Ok(self.members(tenant_id).await?.into_iter().find(|m| m.user.id == user_id))
+        Ok(self
+            .members(tenant_id)
+            .await?
+            .into_iter()
+            .find(|m| m.user.id == user_id))
     }
 
-    pub async fn create_session(&self, token_hash: &str, user_id: Uuid, csrf: &str, ttl_secs: i64) -> Result<()> {
+    pub async fn create_session(
+        &self,
+        token_hash: &str,
+        user_id: Uuid,
+        csrf: &str,
+        ttl_secs: i64,
+    ) -> Result<()> {
         let now = Timestamp::now();
         on_pool!(&self.write, p => {
             sqlx::query("INSERT INTO sessions (token_hash, user_id, csrf_token, created_at, expires_at) VALUES ($1, $2, $3, $4, $5)")
@@ -221,9 +238,20 @@ impl Store {
         Ok(())
     }
 
-    pub async fn create_api_token(&self, user_id: Uuid, name: &str, token_hash: &str) -> Result<ApiToken> {
+    pub async fn create_api_token(
+        &self,
+        user_id: Uuid,
+        name: &str,
+        token_hash: &str,
+    ) -> Result<ApiToken> {
         let name = validate::text(name, 100).map_err(|m| DomainError::field("name", m))?;
-        let t = ApiToken { id: Uuid::now_v7(), name, created_at: Timestamp::now(), last_used_at: None, revoked_at: None };
+        let t = ApiToken {
+            id: Uuid::now_v7(),
+            name,
+            created_at: Timestamp::now(),
+            last_used_at: None,
+            revoked_at: None,
+        };
         on_pool!(&self.write, p => {
             let mut tx = p.begin().await?;
             sqlx::query("INSERT INTO api_tokens (id, user_id, name, token_hash, created_at) VALUES ($1, $2, $3, $4, $5)")
@@ -287,7 +315,9 @@ impl Store {
                 Some(r) => Some((user(&r)?, r.uuid("token_id")?, r.opt_int("last_used_at")?)),
             }
         });
-        let Some((u, token_id, last_used)) = found else { return Ok(None) };
+        let Some((u, token_id, last_used)) = found else {
+            return Ok(None);
+        };
         let now = Timestamp::now();
         if last_used.is_none_or(|t| now.0 - t > 60_000_000) {
             on_pool!(&self.write, p => {

@@ -42,12 +42,15 @@ fn new_customer(email: &str) -> CustomerRef {
     CustomerRef::New(NewCustomer {
         name: "Jeanne Martin".into(),
         profile: profile(),
-        identities: vec![(IdentityKind::Email, email.into()), (IdentityKind::Phone, "+33 6 12 34 56 78".into())],
+        identities: vec![
+            (IdentityKind::Email, email.into()),
+            (IdentityKind::Phone, "+33 6 12 34 56 78".into()),
+        ],
     })
 }
 
 async fn event_count(s: &Store) -> usize {
-    s.events_after(0, 100_000).await.unwrap().len()
+    s.count_events().await.unwrap() as usize
 }
 
 #[tokio::test]
@@ -57,14 +60,39 @@ async fn conversation_lifecycle_on_every_backend() {
         let label = db.label;
         let t = s.create_tenant("acme", "Acme Télécom", None).await.unwrap();
         let u = s
-            .create_user(NewUser { email: "a@acme.fr", display_name: "Awa", password_hash: None, locale: Language::Fr, platform_admin: false }, None)
+            .create_user(
+                NewUser {
+                    email: "a@acme.fr",
+                    display_name: "Awa",
+                    password_hash: None,
+                    locale: Language::Fr,
+                    platform_admin: false,
+                },
+                None,
+            )
             .await
             .unwrap();
-        s.set_membership(&Membership { tenant_id: t.id, user_id: u.id, role: Role::Advisor, team_id: None, site_id: None }, None)
-            .await
-            .unwrap();
+        s.set_membership(
+            &Membership {
+                tenant_id: t.id,
+                user_id: u.id,
+                role: Role::Advisor,
+                team_id: None,
+                site_id: None,
+            },
+            None,
+        )
+        .await
+        .unwrap();
 
-        let c = s.create_conversation(t.id, new_conv(new_customer("JM@example.fr"), "Connexion lente"), Some(u.id)).await.unwrap();
+        let c = s
+            .create_conversation(
+                t.id,
+                new_conv(new_customer("JM@example.fr"), "Connexion lente"),
+                Some(u.id),
+            )
+            .await
+            .unwrap();
         assert_eq!(c.number, 1, "{label}");
         assert_eq!(c.status, Status::New);
         assert_eq!(c.tags, vec!["fibre"]);
@@ -73,18 +101,48 @@ async fn conversation_lifecycle_on_every_backend() {
         assert_eq!(cust.identities.len(), 2);
         assert!(cust.identities.iter().any(|i| i.value == "jm@example.fr"));
         assert!(cust.identities.iter().any(|i| i.value == "+33612345678"));
-        let found = s.customer_by_identity(t.id, IdentityKind::Email, "jm@example.fr").await.unwrap().unwrap();
+        let found = s
+            .customer_by_identity(t.id, IdentityKind::Email, "jm@example.fr")
+            .await
+            .unwrap()
+            .unwrap();
         assert_eq!(found.id, cust.id);
 
         // Reply moves new → open; a note does not change the status or the preview.
         let (_, c2) = s
-            .add_message(t.id, c.id, NewMessage { direction: Direction::Outbound, channel: Channel::Email, author_id: Some(u.id), body: "Nous regardons.".into(), attachments: vec![], then_status: None, at: None }, Some(u.id))
+            .add_message(
+                t.id,
+                c.id,
+                NewMessage {
+                    direction: Direction::Outbound,
+                    channel: Channel::Email,
+                    author_id: Some(u.id),
+                    body: "Nous regardons.".into(),
+                    attachments: vec![],
+                    then_status: None,
+                    at: None,
+                },
+                Some(u.id),
+            )
             .await
             .unwrap();
         assert_eq!(c2.status, Status::Open, "{label}");
         assert_eq!(c2.preview, "Nous regardons.");
         let (_, c3) = s
-            .add_message(t.id, c.id, NewMessage { direction: Direction::Note, channel: Channel::Email, author_id: Some(u.id), body: "Client fragile".into(), attachments: vec![], then_status: None, at: None }, Some(u.id))
+            .add_message(
+                t.id,
+                c.id,
+                NewMessage {
+                    direction: Direction::Note,
+                    channel: Channel::Email,
+                    author_id: Some(u.id),
+                    body: "Client fragile".into(),
+                    attachments: vec![],
+                    then_status: None,
+                    at: None,
+                },
+                Some(u.id),
+            )
             .await
             .unwrap();
         assert_eq!(c3.preview, "Nous regardons.");
@@ -94,25 +152,87 @@ async fn conversation_lifecycle_on_every_backend() {
 
         // Patch: assign, tag, resolve; the event records what changed.
         let c4 = s
-            .update_conversation(t.id, c.id, ConversationPatch { assignee_id: Some(Some(u.id)), status: Some(Status::Resolved), tags: Some(vec!["wifi".into(), "Fibre".into()]), ..Default::default() }, Some(u.id))
+            .update_conversation(
+                t.id,
+                c.id,
+                ConversationPatch {
+                    assignee_id: Some(Some(u.id)),
+                    status: Some(Status::Resolved),
+                    tags: Some(vec!["wifi".into(), "Fibre".into()]),
+                    ..Default::default()
+                },
+                Some(u.id),
+            )
             .await
             .unwrap();
         assert_eq!(c4.status, Status::Resolved);
-        assert_eq!(s.conversation(t.id, c.id).await.unwrap().tags, vec!["fibre", "wifi"]);
+        assert_eq!(
+            s.conversation(t.id, c.id).await.unwrap().tags,
+            vec!["fibre", "wifi"]
+        );
         let evs = s.subject_events(t.id, c.id).await.unwrap();
         let kinds: Vec<&str> = evs.iter().map(|e| e.kind.as_str()).collect();
-        assert_eq!(kinds, vec!["conversation.created", "message.added", "message.added", "conversation.updated"], "{label}");
+        assert_eq!(
+            kinds,
+            vec![
+                "conversation.created",
+                "message.added",
+                "message.added",
+                "conversation.updated"
+            ],
+            "{label}"
+        );
         assert_eq!(evs[3].payload["changes"]["status"]["to"], "resolved");
 
         // Closed is final.
-        s.update_conversation(t.id, c.id, ConversationPatch { status: Some(Status::Closed), ..Default::default() }, None).await.unwrap();
-        let err = s.update_conversation(t.id, c.id, ConversationPatch { status: Some(Status::Open), ..Default::default() }, None).await.unwrap_err();
-        assert!(matches!(err, StoreError::Domain(DomainError::Invalid(_))), "{label}: {err:?}");
+        s.update_conversation(
+            t.id,
+            c.id,
+            ConversationPatch {
+                status: Some(Status::Closed),
+                ..Default::default()
+            },
+            None,
+        )
+        .await
+        .unwrap();
         let err = s
-            .add_message(t.id, c.id, NewMessage { direction: Direction::Outbound, channel: Channel::Email, author_id: Some(u.id), body: "x".into(), attachments: vec![], then_status: None, at: None }, None)
+            .update_conversation(
+                t.id,
+                c.id,
+                ConversationPatch {
+                    status: Some(Status::Open),
+                    ..Default::default()
+                },
+                None,
+            )
             .await
             .unwrap_err();
-        assert!(matches!(err, StoreError::Domain(DomainError::Conflict(_))), "{label}");
+        assert!(
+            matches!(err, StoreError::Domain(DomainError::Invalid(_))),
+            "{label}: {err:?}"
+        );
+        let err = s
+            .add_message(
+                t.id,
+                c.id,
+                NewMessage {
+                    direction: Direction::Outbound,
+                    channel: Channel::Email,
+                    author_id: Some(u.id),
+                    body: "x".into(),
+                    attachments: vec![],
+                    then_status: None,
+                    at: None,
+                },
+                None,
+            )
+            .await
+            .unwrap_err();
+        assert!(
+            matches!(err, StoreError::Domain(DomainError::Conflict(_))),
+            "{label}"
+        );
     }
 }
 
@@ -122,20 +242,77 @@ async fn tenants_are_isolated() {
         let s = &db.store;
         let a = s.create_tenant("brand-a", "Brand A", None).await.unwrap();
         let b = s.create_tenant("brand-b", "Brand B", None).await.unwrap();
-        let ca = s.create_conversation(a.id, new_conv(new_customer("x@a.fr"), "A"), None).await.unwrap();
+        let ca = s
+            .create_conversation(a.id, new_conv(new_customer("x@a.fr"), "A"), None)
+            .await
+            .unwrap();
         // Reading, writing or linking another tenant's rows finds nothing.
-        assert!(matches!(s.conversation(b.id, ca.id).await, Err(StoreError::Domain(DomainError::NotFound(_)))));
-        assert!(matches!(s.customer(b.id, ca.customer_id).await, Err(StoreError::Domain(DomainError::NotFound(_)))));
-        let r = s.update_conversation(b.id, ca.id, ConversationPatch { status: Some(Status::Open), ..Default::default() }, None).await;
-        assert!(matches!(r, Err(StoreError::Domain(DomainError::NotFound(_)))));
-        let r = s.create_conversation(b.id, new_conv(CustomerRef::Existing(ca.customer_id), "steal"), None).await;
-        assert!(matches!(r, Err(StoreError::Domain(DomainError::Invalid(_)))), "{}: {r:?}", db.label);
-        let tb = s.create_team(b.id, None, "N1 B", Tier::N1, None).await.unwrap();
-        let r = s.update_conversation(a.id, ca.id, ConversationPatch { team_id: Some(Some(tb.id)), ..Default::default() }, None).await;
-        assert!(matches!(r, Err(StoreError::Domain(DomainError::Invalid(_)))));
+        assert!(matches!(
+            s.conversation(b.id, ca.id).await,
+            Err(StoreError::Domain(DomainError::NotFound(_)))
+        ));
+        assert!(matches!(
+            s.customer(b.id, ca.customer_id).await,
+            Err(StoreError::Domain(DomainError::NotFound(_)))
+        ));
+        let r = s
+            .update_conversation(
+                b.id,
+                ca.id,
+                ConversationPatch {
+                    status: Some(Status::Open),
+                    ..Default::default()
+                },
+                None,
+            )
+            .await;
+        assert!(matches!(
+            r,
+            Err(StoreError::Domain(DomainError::NotFound(_)))
+        ));
+        let r = s
+            .create_conversation(
+                b.id,
+                new_conv(CustomerRef::Existing(ca.customer_id), "steal"),
+                None,
+            )
+            .await;
+        assert!(
+            matches!(r, Err(StoreError::Domain(DomainError::Invalid(_)))),
+            "{}: {r:?}",
+            db.label
+        );
+        let tb = s
+            .create_team(b.id, None, "N1 B", Tier::N1, None)
+            .await
+            .unwrap();
+        let r = s
+            .update_conversation(
+                a.id,
+                ca.id,
+                ConversationPatch {
+                    team_id: Some(Some(tb.id)),
+                    ..Default::default()
+                },
+                None,
+            )
+            .await;
+        assert!(matches!(
+            r,
+            Err(StoreError::Domain(DomainError::Invalid(_)))
+        ));
         // Same identity in two tenants is two customers.
-        s.create_conversation(b.id, new_conv(new_customer("x@a.fr"), "B"), None).await.unwrap();
-        assert_eq!(s.conversations(b.id, &InboxFilter::default(), None, 50).await.unwrap().items.len(), 1);
+        s.create_conversation(b.id, new_conv(new_customer("x@a.fr"), "B"), None)
+            .await
+            .unwrap();
+        assert_eq!(
+            s.conversations(b.id, &InboxFilter::default(), None, 50)
+                .await
+                .unwrap()
+                .items
+                .len(),
+            1
+        );
     }
 }
 
@@ -148,13 +325,32 @@ async fn a_failed_batch_writes_nothing() {
         // The second conversation reuses the first one's e-mail for a new customer:
         // the conflict surfaces inside the transaction, after the first insert.
         let r = s
-            .create_conversations(t.id, vec![new_conv(new_customer("dup@x.fr"), "one"), new_conv(new_customer("dup@x.fr"), "two")], None)
+            .create_conversations(
+                t.id,
+                vec![
+                    new_conv(new_customer("dup@x.fr"), "one"),
+                    new_conv(new_customer("dup@x.fr"), "two"),
+                ],
+                None,
+            )
             .await;
-        assert!(matches!(r, Err(StoreError::Domain(DomainError::Conflict(_)))), "{}: {r:?}", db.label);
-        assert!(s.conversations(t.id, &InboxFilter::default(), None, 50).await.unwrap().items.is_empty());
+        assert!(
+            matches!(r, Err(StoreError::Domain(DomainError::Conflict(_)))),
+            "{}: {r:?}",
+            db.label
+        );
+        assert!(s
+            .conversations(t.id, &InboxFilter::default(), None, 50)
+            .await
+            .unwrap()
+            .items
+            .is_empty());
         assert_eq!(event_count(s).await, before);
         // Numbers were not consumed either.
-        let c = s.create_conversation(t.id, new_conv(new_customer("dup@x.fr"), "three"), None).await.unwrap();
+        let c = s
+            .create_conversation(t.id, new_conv(new_customer("dup@x.fr"), "three"), None)
+            .await
+            .unwrap();
         assert_eq!(c.number, 1);
     }
 }
@@ -165,7 +361,11 @@ async fn bad_input_is_reported_per_field_and_writes_nothing() {
         let s = &db.store;
         let t = s.create_tenant("acme", "Acme", None).await.unwrap();
         let mut n = new_conv(
-            CustomerRef::New(NewCustomer { name: " ".into(), profile: profile(), identities: vec![(IdentityKind::Phone, "0612".into())] }),
+            CustomerRef::New(NewCustomer {
+                name: " ".into(),
+                profile: profile(),
+                identities: vec![(IdentityKind::Phone, "0612".into())],
+            }),
             "",
         );
         n.tags = vec!["a,b".into()];
@@ -173,7 +373,10 @@ async fn bad_input_is_reported_per_field_and_writes_nothing() {
         match s.create_conversation(t.id, n, None).await {
             Err(StoreError::Domain(DomainError::Invalid(errs))) => {
                 let fields: Vec<&str> = errs.iter().map(|e| e.field.as_str()).collect();
-                assert_eq!(fields, vec!["subject", "tags", "customer.name", "customer.identities[0]"]);
+                assert_eq!(
+                    fields,
+                    vec!["subject", "tags", "customer.name", "customer.identities[0]"]
+                );
             }
             other => panic!("{other:?}"),
         }
@@ -186,21 +389,39 @@ async fn inbox_pages_by_cursor_without_gaps_or_repeats() {
     for db in testing::all().await.unwrap() {
         let s = &db.store;
         let t = s.create_tenant("acme", "Acme", None).await.unwrap();
-        let cust = s.create_customer(t.id, &NewCustomer { name: "Bob".into(), profile: profile(), identities: vec![] }, None).await.unwrap();
+        let cust = s
+            .create_customer(
+                t.id,
+                &NewCustomer {
+                    name: "Bob".into(),
+                    profile: profile(),
+                    identities: vec![],
+                },
+                None,
+            )
+            .await
+            .unwrap();
         let base = plateau_core::Timestamp::now().minus_seconds(10_000);
         let mut batch = Vec::new();
         for i in 0..45 {
             let mut n = new_conv(CustomerRef::Existing(cust.id), &format!("c{i}"));
             // Several share a timestamp so the id tie-breaker is exercised.
             n.at = Some(base.plus_seconds(i / 3));
-            n.channel = if i % 2 == 0 { Channel::Email } else { Channel::Chat };
+            n.channel = if i % 2 == 0 {
+                Channel::Email
+            } else {
+                Channel::Chat
+            };
             batch.push(n);
         }
         s.create_conversations(t.id, batch, None).await.unwrap();
         let mut seen = Vec::new();
         let mut cursor = None;
         loop {
-            let page = s.conversations(t.id, &InboxFilter::default(), cursor, 10).await.unwrap();
+            let page = s
+                .conversations(t.id, &InboxFilter::default(), cursor, 10)
+                .await
+                .unwrap();
             seen.extend(page.items.iter().map(|c| (c.updated_at, c.id)));
             match page.next_cursor {
                 Some(c) => cursor = Some(Cursor::decode(&c).unwrap()),
@@ -211,10 +432,31 @@ async fn inbox_pages_by_cursor_without_gaps_or_repeats() {
         let mut sorted = seen.clone();
         sorted.sort_by(|a, b| b.cmp(a));
         assert_eq!(seen, sorted);
-        let f = InboxFilter { channel: Some(Channel::Chat), ..Default::default() };
-        assert_eq!(s.conversations(t.id, &f, None, 100).await.unwrap().items.len(), 22);
-        let f = InboxFilter { tag: Some("fibre".into()), statuses: vec![Status::New], ..Default::default() };
-        assert_eq!(s.conversations(t.id, &f, None, 100).await.unwrap().items.len(), 45);
+        let f = InboxFilter {
+            channel: Some(Channel::Chat),
+            ..Default::default()
+        };
+        assert_eq!(
+            s.conversations(t.id, &f, None, 100)
+                .await
+                .unwrap()
+                .items
+                .len(),
+            22
+        );
+        let f = InboxFilter {
+            tag: Some("fibre".into()),
+            statuses: vec![Status::New],
+            ..Default::default()
+        };
+        assert_eq!(
+            s.conversations(t.id, &f, None, 100)
+                .await
+                .unwrap()
+                .items
+                .len(),
+            45
+        );
         let b = s.board(t.id).await.unwrap();
         assert_eq!(b.unassigned_active, 45);
         assert_eq!(b.by_channel.iter().map(|x| x.2).sum::<i64>(), 45);
@@ -229,16 +471,27 @@ async fn tailer_delivers_committed_events_in_order() {
         let mut rx = tx.subscribe();
         tokio::time::sleep(std::time::Duration::from_millis(100)).await;
         let t = s.create_tenant("acme", "Acme", None).await.unwrap();
-        let c = s.create_conversation(t.id, new_conv(new_customer("q@x.fr"), "hello"), None).await.unwrap();
+        let c = s
+            .create_conversation(t.id, new_conv(new_customer("q@x.fr"), "hello"), None)
+            .await
+            .unwrap();
         let mut kinds = Vec::new();
         while kinds.len() < 3 {
-            let ev = tokio::time::timeout(std::time::Duration::from_secs(5), rx.recv()).await.expect("event within 5 s").unwrap();
+            let ev = tokio::time::timeout(std::time::Duration::from_secs(5), rx.recv())
+                .await
+                .expect("event within 5 s")
+                .unwrap();
             kinds.push(ev.kind.clone());
             if ev.kind == "conversation.created" {
                 assert_eq!(ev.subject_id, Some(c.id));
             }
         }
-        assert_eq!(kinds, vec!["tenant.created", "customer.created", "conversation.created"], "{}", db.label);
+        assert_eq!(
+            kinds,
+            vec!["tenant.created", "customer.created", "conversation.created"],
+            "{}",
+            db.label
+        );
     }
 }
 

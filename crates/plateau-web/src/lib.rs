@@ -1,1 +1,106 @@
-//! stub
+//! Plateau's HTTP face: the JSON API under /api/v1 (with its OpenAPI
+//! document), the server-rendered desk, the per-user SSE stream, health and
+//! metrics. Handlers are thin: parse, authorise, call the store, render.
+
+pub mod api;
+pub mod auth;
+pub mod error;
+pub mod i18n;
+mod ops;
+mod realtime;
+mod svg;
+pub mod ui;
+
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use axum::Router;
+use plateau_core::event::Event;
+use plateau_store::Store;
+use tokio::net::TcpListener;
+use tokio::sync::broadcast;
+
+/// Settings the web layer needs; the binary fills them from config.
+#[derive(Debug, Clone)]
+pub struct WebConfig {
+    /// Set the Secure flag on cookies; on whenever Plateau is served over TLS.
+    pub secure_cookies: bool,
+    pub session_ttl_secs: i64,
+    /// Requests with a larger body are refused with 413 before they are read.
+    pub body_limit_bytes: usize,
+}
+
+impl Default for WebConfig {
+    fn default() -> Self {
+        WebConfig {
+            secure_cookies: false,
+            session_ttl_secs: 12 * 3600,
+            body_limit_bytes: 1024 * 1024,
+        }
+    }
+}
+
+pub struct Inner {
+    pub store: Store,
+    pub events: broadcast::Sender<Event>,
+    pub config: WebConfig,
+    pub started: Instant,
+    /// Flipped to true when the server stops, so open SSE streams end.
+    pub stopping: tokio::sync::watch::Sender<bool>,
+}
+
+/// Shared by every handler; cheap to clone.
+#[derive(Clone)]
+pub struct AppState(pub Arc<Inner>);
+
+impl std::ops::Deref for AppState {
+    type Target = Inner;
+    fn deref(&self) -> &Inner {
+        &self.0
+    }
+}
+
+impl AppState {
+    /// Builds the state and starts the event-log tailer that feeds realtime push.
+    pub fn new(store: Store, config: WebConfig) -> AppState {
+        let events = store.spawn_tailer(4096);
+        let (stopping, _) = tokio::sync::watch::channel(false);
+        AppState(Arc::new(Inner {
+            store,
+            events,
+            config,
+            started: Instant::now(),
+            stopping,
+        }))
+    }
+}
+
+pub fn router(state: AppState) -> Router {
+    let body_limit = state.config.body_limit_bytes;
+    Router::new()
+        .merge(api::routes())
+        .merge(ui::routes())
+        .merge(ops::routes())
+        .layer(axum::middleware::from_fn(ops::track_metrics))
+        .layer(axum::extract::DefaultBodyLimit::max(body_limit))
+        .layer(tower_http::trace::TraceLayer::new_for_http())
+        .with_state(state)
+}
+
+/// Serves until `shutdown` resolves, then stops accepting and lets in-flight
+/// requests finish (open SSE streams are closed after a short grace period).
+pub async fn serve(
+    listener: TcpListener,
+    state: AppState,
+    shutdown: impl std::future::Future<Output = ()> + Send + 'static,
+) -> std::io::Result<()> {
+    let app = router(state.clone()).into_make_service_with_connect_info::<SocketAddr>();
+    axum::serve(listener, app)
+        .with_graceful_shutdown(async move {
+            shutdown.await;
+            state.stopping.send_replace(true);
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        })
+        .await
+}

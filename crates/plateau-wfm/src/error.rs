@@ -83,7 +83,11 @@ pub(crate) fn open_unit(field: &str, v: f64) -> Result<f64> {
     if v.is_finite() && v > 0.0 && v < 1.0 {
         Ok(v)
     } else {
-        Err(WfmError::invalid(field, v, "must lie strictly between 0 and 1"))
+        Err(WfmError::invalid(
+            field,
+            v,
+            "must lie strictly between 0 and 1",
+        ))
     }
 }
 

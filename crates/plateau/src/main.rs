@@ -1,1 +1,451 @@
-fn main() {}
+//! The `plateau` binary: configuration, logging, the subcommands and graceful
+//! shutdown. Everything it runs lives in the library crates.
+
+mod config;
+mod demo;
+
+use std::io::IsTerminal;
+use std::net::SocketAddr;
+use std::path::PathBuf;
+
+use anyhow::Context;
+use clap::{Args, Parser, Subcommand};
+use plateau_core::model::{Language, Membership, Role};
+use plateau_store::users::NewUser;
+use plateau_store::Store;
+use plateau_web::{AppState, WebConfig};
+
+use crate::config::FileConfig;
+
+#[derive(Parser)]
+#[command(
+    name = "plateau",
+    version,
+    about = "Plateau: an open-source contact-centre platform"
+)]
+struct Cli {
+    /// Config file (default: ./plateau.toml when present).
+    #[arg(long, global = true, env = "PLATEAU_CONFIG")]
+    config: Option<PathBuf>,
+    /// Log format: text or json.
+    #[arg(long, global = true, env = "PLATEAU_LOG_FORMAT")]
+    log_format: Option<String>,
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Args, Clone, Default)]
+struct DbArgs {
+    /// Directory for the embedded SQLite database [default: ./data].
+    #[arg(long, env = "PLATEAU_DATA_DIR")]
+    data_dir: Option<PathBuf>,
+    /// postgres://… to use PostgreSQL, or sqlite://path [default: SQLite in the data directory].
+    #[arg(long, env = "PLATEAU_DATABASE_URL")]
+    database_url: Option<String>,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Run the web server (desk, API, live updates).
+    Serve {
+        #[command(flatten)]
+        db: DbArgs,
+        /// Address to listen on [default: 127.0.0.1:8080].
+        #[arg(long, env = "PLATEAU_LISTEN")]
+        listen: Option<String>,
+        /// Seed the demo contact centre on first start.
+        #[arg(long, env = "PLATEAU_DEMO")]
+        demo: bool,
+    },
+    /// Apply database migrations and exit.
+    Migrate {
+        #[command(flatten)]
+        db: DbArgs,
+    },
+    /// Seed the demo contact centre (once), optionally with extra conversations for benchmarks.
+    Demo {
+        #[command(flatten)]
+        db: DbArgs,
+        /// Add this many synthetic conversations to the first demo brand.
+        #[arg(long)]
+        scale: Option<usize>,
+    },
+    /// Manage users.
+    User {
+        #[command(subcommand)]
+        command: UserCommand,
+    },
+    /// Configuration helpers.
+    Config {
+        #[command(subcommand)]
+        command: ConfigCommand,
+    },
+}
+
+#[derive(Subcommand)]
+enum UserCommand {
+    /// Create a user; the password is read from PLATEAU_PASSWORD or standard input.
+    Add {
+        #[command(flatten)]
+        db: DbArgs,
+        #[arg(long)]
+        email: String,
+        #[arg(long)]
+        name: String,
+        /// Make the user a platform admin (every tenant).
+        #[arg(long)]
+        platform_admin: bool,
+        /// Tenant slug to add the user to, with --role.
+        #[arg(long, requires = "role")]
+        tenant: Option<String>,
+        /// tenant_admin, supervisor, knowledge_manager, advisor or client_viewer.
+        #[arg(long, requires = "tenant")]
+        role: Option<String>,
+        /// Interface language: fr or en.
+        #[arg(long, default_value = "fr")]
+        locale: String,
+    },
+}
+
+#[derive(Subcommand)]
+enum ConfigCommand {
+    /// Print a commented example plateau.toml.
+    Default,
+}
+
+struct Resolved {
+    database_url: String,
+    listen: String,
+    web: WebConfig,
+}
+
+fn resolve(file: &FileConfig, db: &DbArgs, listen: Option<String>) -> anyhow::Result<Resolved> {
+    let data_dir = db
+        .data_dir
+        .clone()
+        .or_else(|| file.data_dir.clone())
+        .unwrap_or_else(|| PathBuf::from("./data"));
+    let url = db
+        .database_url
+        .clone()
+        .filter(|u| !u.is_empty())
+        .or_else(|| file.database_url.clone().filter(|u| !u.is_empty()));
+    let database_url = match url {
+        Some(u) => u,
+        None => {
+            std::fs::create_dir_all(&data_dir)
+                .with_context(|| format!("cannot create data directory {}", data_dir.display()))?;
+            format!("sqlite://{}/plateau.db", data_dir.display())
+        }
+    };
+    let listen = listen
+        .or_else(|| file.listen.clone())
+        .unwrap_or_else(|| "127.0.0.1:8080".into());
+    let mut web = WebConfig::default();
+    if let Some(s) = env_or_file_bool("PLATEAU_SECURE_COOKIES", file.secure_cookies)? {
+        web.secure_cookies = s;
+    }
+    if let Some(h) = env_or_file_num("PLATEAU_SESSION_TTL_HOURS", file.session_ttl_hours)? {
+        web.session_ttl_secs = h * 3600;
+    }
+    if let Some(k) = env_or_file_num(
+        "PLATEAU_BODY_LIMIT_KIB",
+        file.body_limit_kib.map(|k| k as i64),
+    )? {
+        web.body_limit_bytes = usize::try_from(k.max(1))? * 1024;
+    }
+    Ok(Resolved {
+        database_url,
+        listen,
+        web,
+    })
+}
+
+fn env_or_file_bool(var: &str, file: Option<bool>) -> anyhow::Result<Option<bool>> {
+    match std::env::var(var) {
+        Ok(v) => match v.as_str() {
+            "1" | "true" | "yes" => Ok(Some(true)),
+            "0" | "false" | "no" => Ok(Some(false)),
+            other => anyhow::bail!("{var} must be true or false, not {other:?}"),
+        },
+        Err(_) => Ok(file),
+    }
+}
+
+fn env_or_file_num(var: &str, file: Option<i64>) -> anyhow::Result<Option<i64>> {
+    match std::env::var(var) {
+        Ok(v) => v
+            .parse::<i64>()
+            .ok()
+            .filter(|n| *n > 0)
+            .map(Some)
+            .ok_or_else(|| anyhow::anyhow!("{var} must be a positive whole number, not {v:?}")),
+        Err(_) => Ok(file),
+    }
+}
+
+fn init_logging(format: &str) {
+    let filter = tracing_subscriber::EnvFilter::try_from_default_env()
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info,sqlx=warn,tower_http=warn"));
+    let builder = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr);
+    if format == "json" {
+        builder.json().init();
+    } else {
+        builder.with_ansi(std::io::stderr().is_terminal()).init();
+    }
+}
+
+async fn open(url: &str) -> anyhow::Result<Store> {
+    let store = Store::open(url)
+        .await
+        .with_context(|| format!("cannot open database {}", redact(url)))?;
+    store.migrate().await.context("migrations failed")?;
+    Ok(store)
+}
+
+/// Hides a password in a database URL before it reaches a log or an error.
+fn redact(url: &str) -> String {
+    match (url.find("://"), url.find('@')) {
+        (Some(s), Some(at)) if at > s => {
+            let creds = &url[s + 3..at];
+            match creds.split_once(':') {
+                Some((user, _)) => format!("{}{user}:***{}", &url[..s + 3], &url[at..]),
+                None => url.to_string(),
+            }
+        }
+        _ => url.to_string(),
+    }
+}
+
+async fn shutdown_signal() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let term = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut s) => {
+                s.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let term = std::future::pending::<()>();
+    tokio::select! { _ = ctrl_c => {}, _ = term => {} }
+    tracing::info!("shutting down: finishing requests in flight");
+}
+
+fn print_logins(url: &str) {
+    println!();
+    println!("Plateau is running at {url}");
+    println!("Demo logins (password: {}):", demo::DEMO_PASSWORD);
+    for (email, what) in demo::LOGINS {
+        println!("  {email:<28} {what}");
+    }
+    println!("API docs: {url}/api/docs    Stop with Ctrl+C.");
+}
+
+#[tokio::main]
+async fn main() -> anyhow::Result<()> {
+    let cli = Cli::parse();
+    let file = FileConfig::load(cli.config.as_deref())?;
+    let log_format = cli
+        .log_format
+        .clone()
+        .or_else(|| file.log_format.clone())
+        .unwrap_or_else(|| "text".into());
+    let progress = std::io::stderr().is_terminal();
+    match cli.command {
+        Command::Config {
+            command: ConfigCommand::Default,
+        } => {
+            print!("{}", config::DEFAULT_TOML);
+        }
+        Command::Migrate { db } => {
+            init_logging(&log_format);
+            let r = resolve(&file, &db, None)?;
+            let store = Store::open(&r.database_url)
+                .await
+                .with_context(|| format!("cannot open database {}", redact(&r.database_url)))?;
+            let applied = store.migrate().await?;
+            println!("{} migration(s) applied; schema is current.", applied.len());
+        }
+        Command::Demo { db, scale } => {
+            init_logging(&log_format);
+            let r = resolve(&file, &db, None)?;
+            let store = open(&r.database_url).await?;
+            if demo::seed(&store, progress).await? {
+                println!("Demo data loaded.");
+            } else {
+                println!("Demo data was already loaded.");
+            }
+            if let Some(n) = scale {
+                demo::scale(&store, n, progress).await?;
+                println!("Added {n} conversations to orbitel.");
+            }
+        }
+        Command::User {
+            command:
+                UserCommand::Add {
+                    db,
+                    email,
+                    name,
+                    platform_admin,
+                    tenant,
+                    role,
+                    locale,
+                },
+        } => {
+            init_logging(&log_format);
+            let r = resolve(&file, &db, None)?;
+            let locale: Language = locale
+                .parse()
+                .map_err(|e: String| anyhow::anyhow!("--locale: {e}"))?;
+            let role: Option<Role> = role
+                .map(|r| {
+                    r.parse()
+                        .map_err(|e: String| anyhow::anyhow!("--role: {e}"))
+                })
+                .transpose()?;
+            let password = match std::env::var("PLATEAU_PASSWORD") {
+                Ok(p) => p,
+                Err(_) => {
+                    if std::io::stdin().is_terminal() {
+                        eprint!("Password for {email}: ");
+                    }
+                    let mut line = String::new();
+                    std::io::stdin().read_line(&mut line)?;
+                    line.trim_end_matches(['\n', '\r']).to_string()
+                }
+            };
+            plateau_core::validate::password(&password)
+                .map_err(|e| anyhow::anyhow!("password {e}"))?;
+            let store = open(&r.database_url).await?;
+            let tenant = match &tenant {
+                Some(slug) => Some(
+                    store
+                        .tenant_by_slug(slug)
+                        .await
+                        .with_context(|| format!("no tenant {slug:?}"))?,
+                ),
+                None => None,
+            };
+            let hash = plateau_web::auth::hash_password(&password)?;
+            let u = store
+                .create_user(
+                    NewUser {
+                        email: &email,
+                        display_name: &name,
+                        password_hash: Some(hash),
+                        locale,
+                        platform_admin,
+                    },
+                    None,
+                )
+                .await
+                .map_err(|e| anyhow::anyhow!("{}", describe(&e)))?;
+            if let (Some(t), Some(role)) = (tenant, role) {
+                store
+                    .set_membership(
+                        &Membership {
+                            tenant_id: t.id,
+                            user_id: u.id,
+                            role,
+                            team_id: None,
+                            site_id: None,
+                        },
+                        None,
+                    )
+                    .await?;
+            }
+            println!("Created user {} ({}).", u.email, u.id);
+        }
+        Command::Serve {
+            db,
+            listen,
+            demo: with_demo,
+        } => {
+            init_logging(&log_format);
+            let r = resolve(&file, &db, listen)?;
+            let addr: SocketAddr = r.listen.parse().with_context(|| {
+                format!(
+                    "--listen {:?} is not an address like 127.0.0.1:8080",
+                    r.listen
+                )
+            })?;
+            let store = open(&r.database_url).await?;
+            if with_demo && demo::seed(&store, progress).await? {
+                tracing::info!("demo data loaded");
+            }
+            let listener = tokio::net::TcpListener::bind(addr)
+                .await
+                .with_context(|| format!("cannot listen on {addr}"))?;
+            let local = listener.local_addr()?;
+            tracing::info!(%local, backend = ?store.backend(), "listening");
+            let url = format!("http://{local}");
+            if with_demo {
+                print_logins(&url);
+            } else {
+                println!("Plateau is running at {url}");
+            }
+            let state = AppState::new(store.clone(), r.web);
+            plateau_web::serve(listener, state, shutdown_signal()).await?;
+            store.close().await;
+            tracing::info!("stopped");
+        }
+    }
+    Ok(())
+}
+
+fn describe(e: &plateau_store::StoreError) -> String {
+    match e {
+        plateau_store::StoreError::Domain(plateau_core::DomainError::Invalid(errs)) => errs
+            .iter()
+            .map(|f| format!("{}: {}", f.field, f.message))
+            .collect::<Vec<_>>()
+            .join("; "),
+        other => other.to_string(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn passwords_never_reach_logs() {
+        assert_eq!(
+            redact("postgres://app:s3cret@db:5432/plateau"),
+            "postgres://app:***@db:5432/plateau"
+        );
+        assert_eq!(
+            redact("sqlite://./data/plateau.db"),
+            "sqlite://./data/plateau.db"
+        );
+    }
+
+    #[test]
+    fn flags_beat_the_file() {
+        let file = FileConfig::parse(
+            "listen = \"0.0.0.0:9000\"\ndatabase_url = \"sqlite://from-file.db\"",
+        )
+        .unwrap();
+        let r = resolve(
+            &file,
+            &DbArgs {
+                data_dir: None,
+                database_url: Some("sqlite://flag.db".into()),
+            },
+            None,
+        )
+        .unwrap();
+        assert_eq!(r.database_url, "sqlite://flag.db");
+        assert_eq!(r.listen, "0.0.0.0:9000");
+        let r = resolve(&file, &DbArgs::default(), Some("127.0.0.1:1".into())).unwrap();
+        assert_eq!(r.database_url, "sqlite://from-file.db");
+        assert_eq!(r.listen, "127.0.0.1:1");
+    }
+}

@@ -1,0 +1,158 @@
+// Plateau desk behaviour: live updates over SSE and keyboard shortcuts.
+// Hand-written, no dependencies. Pages work without it; it only adds.
+
+const body = document.body;
+const liveIds = (body.dataset.live || "").split(/\s+/).filter(Boolean);
+const tenantId = body.dataset.tenantId || "";
+const conversationId = body.dataset.conversationId || "";
+
+// ---- live updates --------------------------------------------------------
+// The server renders every region; on a relevant event we fetch the current
+// page again and swap only the live regions, so markup has one source.
+
+let refreshTimer = null;
+let refreshing = false;
+
+function relevant(ev) {
+  if (!tenantId || ev.tenant_id !== tenantId) return false;
+  if (body.dataset.page === "conversation") return ev.subject_id === conversationId;
+  return ev.kind.startsWith("conversation.") || ev.kind.startsWith("message.");
+}
+
+function formIsBusy(el) {
+  // Never replace a form the person is editing.
+  return el.matches("[data-dirty]") || el.contains(document.activeElement) && document.activeElement.matches("input, select, textarea");
+}
+
+async function refresh() {
+  if (refreshing) { schedule(); return; }
+  refreshing = true;
+  try {
+    const res = await fetch(location.href, { headers: { "X-Plateau-Live": "1" }, credentials: "same-origin" });
+    if (!res.ok) return;
+    const doc = new DOMParser().parseFromString(await res.text(), "text/html");
+    for (const id of liveIds) {
+      const now = document.getElementById(id);
+      const next = doc.getElementById(id);
+      if (!now || !next || formIsBusy(now)) continue;
+      const before = now.querySelectorAll(".item").length;
+      const wasAtBottom = window.innerHeight + window.scrollY >= document.body.scrollHeight - 40;
+      now.replaceWith(next);
+      const items = next.querySelectorAll(".item");
+      for (let i = before; i < items.length; i++) items[i].classList.add("fresh");
+      if (id === "timeline" && items.length > before && wasAtBottom) items[items.length - 1].scrollIntoView({ block: "nearest" });
+    }
+    bindRows();
+    bindProps();
+  } finally {
+    refreshing = false;
+  }
+}
+
+function schedule() {
+  clearTimeout(refreshTimer);
+  refreshTimer = setTimeout(refresh, 150);
+}
+
+if (liveIds.length && tenantId && "EventSource" in window) {
+  const dot = document.getElementById("live-dot");
+  const source = new EventSource("/api/v1/events");
+  source.onopen = () => dot && dot.classList.add("on");
+  source.onerror = () => dot && dot.classList.remove("on");
+  const handle = (msg) => {
+    try { if (relevant(JSON.parse(msg.data))) schedule(); } catch (_) { /* ignore malformed */ }
+  };
+  for (const kind of ["conversation.created", "conversation.updated", "message.added"]) source.addEventListener(kind, handle);
+  source.addEventListener("resync", schedule);
+}
+
+// ---- inbox rows ----------------------------------------------------------
+
+let selected = -1;
+
+function rows() { return Array.from(document.querySelectorAll("table[data-nav-list] tbody tr")); }
+
+function select(i) {
+  const all = rows();
+  if (!all.length) return;
+  selected = Math.max(0, Math.min(all.length - 1, i));
+  all.forEach((r, j) => { r.classList.toggle("selected", j === selected); r.setAttribute("aria-selected", j === selected ? "true" : "false"); });
+  all[selected].scrollIntoView({ block: "nearest" });
+}
+
+function bindRows() {
+  for (const r of rows()) {
+    r.onclick = (e) => { if (!e.target.closest("a")) location.href = r.dataset.href; };
+  }
+  if (selected >= 0) select(selected);
+}
+
+// ---- composer and properties ---------------------------------------------
+
+const composer = document.getElementById("composer");
+function syncComposer() {
+  if (!composer) return;
+  const note = composer.querySelector("input[name=direction][value=note]");
+  const isNote = !!(note && note.checked);
+  composer.classList.toggle("is-note", isNote);
+  const ta = composer.querySelector("textarea");
+  ta.placeholder = isNote ? ta.dataset.notePlaceholder : ta.dataset.replyPlaceholder;
+}
+if (composer) {
+  composer.addEventListener("change", syncComposer);
+  syncComposer();
+}
+
+function bindProps() {
+  const props = document.querySelector("form[data-props]");
+  if (props) props.addEventListener("input", () => props.setAttribute("data-dirty", ""), { once: true });
+}
+
+// ---- tenant switcher -----------------------------------------------------
+
+const switcher = document.querySelector("form[data-tenant-switch] select");
+if (switcher) switcher.addEventListener("change", () => { location.href = "/t/" + encodeURIComponent(switcher.value) + "/inbox"; });
+
+// ---- keyboard ------------------------------------------------------------
+
+let pendingG = false;
+document.addEventListener("keydown", (e) => {
+  const typing = e.target.matches("input, textarea, select");
+  if (e.key === "Enter" && (e.ctrlKey || e.metaKey) && e.target.matches("textarea")) {
+    e.preventDefault();
+    e.target.form.requestSubmit(e.target.form.querySelector("[data-send]"));
+    return;
+  }
+  if (e.key === "Escape" && typing) { e.target.blur(); return; }
+  if (typing || e.ctrlKey || e.metaKey || e.altKey) return;
+  if (pendingG) {
+    pendingG = false;
+    const target = document.querySelector(`[data-key="g${e.key}"]`);
+    if (target) { e.preventDefault(); location.href = target.href; }
+    return;
+  }
+  switch (e.key) {
+    case "g": pendingG = true; setTimeout(() => { pendingG = false; }, 1000); break;
+    case "j": e.preventDefault(); select(selected + 1); break;
+    case "k": e.preventDefault(); select(selected - 1); break;
+    case "o": case "Enter": {
+      const r = rows()[selected];
+      if (r) { e.preventDefault(); location.href = r.dataset.href; }
+      break;
+    }
+    case "r": case "n": {
+      const radio = document.querySelector(`input[data-key="${e.key}"]`);
+      if (radio) { e.preventDefault(); radio.checked = true; syncComposer(); composer.querySelector("textarea").focus(); }
+      break;
+    }
+    case "a": {
+      const take = document.querySelector("form[data-take]");
+      if (take) { e.preventDefault(); take.requestSubmit(); }
+      break;
+    }
+    case "?": { const d = document.getElementById("shortcuts"); if (d) { e.preventDefault(); d.showModal(); } break; }
+  }
+});
+
+bindRows();
+bindProps();

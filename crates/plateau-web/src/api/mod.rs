@@ -1,0 +1,201 @@
+//! The JSON API under /api/v1, its OpenAPI 3.1 document at /api/openapi.json
+//! and Swagger UI at /api/docs. Request bodies and queries go through the
+//! extractors here so that every malformed request gets a problem response.
+
+mod board;
+pub mod conversations;
+mod customers;
+mod directory;
+mod me;
+
+use axum::extract::{FromRequest, FromRequestParts, Request};
+use axum::http::request::Parts;
+use axum::http::StatusCode;
+use axum::routing::{get, post, put};
+use axum::Router;
+use plateau_core::model::Tenant;
+use plateau_core::policy::Action;
+use plateau_core::DomainError;
+use serde::de::DeserializeOwned;
+use serde::{Deserialize, Deserializer};
+use utoipa::OpenApi;
+use uuid::Uuid;
+
+use crate::auth::CurrentUser;
+use crate::error::WebError;
+use crate::AppState;
+
+pub use board::{board_view, BoardView};
+pub use conversations::ConversationDetail;
+pub use me::issue_token;
+
+pub fn routes() -> Router<AppState> {
+    let v1 = Router::new()
+        .route("/me", get(me::me))
+        .route("/me/tokens", get(me::list_tokens).post(me::create_token))
+        .route("/me/tokens/{id}", axum::routing::delete(me::revoke_token))
+        .route("/events", get(crate::realtime::stream))
+        .route(
+            "/tenants",
+            get(directory::list_tenants).post(directory::create_tenant),
+        )
+        .route(
+            "/tenants/{tenant}/sites",
+            get(directory::list_sites).post(directory::create_site),
+        )
+        .route(
+            "/tenants/{tenant}/teams",
+            get(directory::list_teams).post(directory::create_team),
+        )
+        .route(
+            "/tenants/{tenant}/members",
+            get(directory::list_members).post(directory::create_member),
+        )
+        .route(
+            "/tenants/{tenant}/members/{user_id}",
+            put(directory::set_member),
+        )
+        .route("/tenants/{tenant}/events", get(directory::audit))
+        .route("/tenants/{tenant}/board", get(board::board))
+        .route(
+            "/tenants/{tenant}/customers",
+            get(customers::list).post(customers::create),
+        )
+        .route(
+            "/tenants/{tenant}/customers/{id}",
+            get(customers::show).patch(customers::update),
+        )
+        .route(
+            "/tenants/{tenant}/conversations",
+            get(conversations::list).post(conversations::create),
+        )
+        .route(
+            "/tenants/{tenant}/conversations/{id}",
+            get(conversations::show).patch(conversations::update),
+        )
+        .route(
+            "/tenants/{tenant}/conversations/{id}/messages",
+            post(conversations::add_message),
+        )
+        .route(
+            "/tenants/{tenant}/conversations/{id}/events",
+            get(conversations::events),
+        )
+        .fallback(|| async { WebError::Domain(DomainError::NotFound("endpoint")) });
+    Router::new()
+        .nest("/api/v1", v1)
+        .route(
+            "/api/openapi.json",
+            get(|| async { axum::Json(ApiDoc::openapi()) }),
+        )
+        .merge(
+            utoipa_swagger_ui::SwaggerUi::new("/api/docs")
+                .url("/api/openapi.docs.json", ApiDoc::openapi()),
+        )
+}
+
+#[derive(OpenApi)]
+#[openapi(
+    info(title = "Plateau API", description = "Contact-centre desk: tenants, customers, conversations, messages, board and live events. Errors are RFC 9457 problem+json with a stable `code`."),
+    paths(
+        me::me, me::list_tokens, me::create_token, me::revoke_token,
+        directory::list_tenants, directory::create_tenant, directory::list_sites, directory::create_site,
+        directory::list_teams, directory::create_team, directory::list_members, directory::create_member,
+        directory::set_member, directory::audit,
+        board::board,
+        customers::list, customers::create, customers::show, customers::update,
+        conversations::list, conversations::create, conversations::show, conversations::update,
+        conversations::add_message, conversations::events,
+        crate::realtime::stream,
+    ),
+    components(schemas(crate::error::Problem)),
+    modifiers(&Security),
+)]
+pub struct ApiDoc;
+
+struct Security;
+impl utoipa::Modify for Security {
+    fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
+        use utoipa::openapi::security::{
+            ApiKey, ApiKeyValue, HttpAuthScheme, HttpBuilder, SecurityScheme,
+        };
+        let c = openapi.components.get_or_insert_with(Default::default);
+        c.add_security_scheme(
+            "token",
+            SecurityScheme::Http(HttpBuilder::new().scheme(HttpAuthScheme::Bearer).build()),
+        );
+        c.add_security_scheme(
+            "session",
+            SecurityScheme::ApiKey(ApiKey::Cookie(ApiKeyValue::new(
+                crate::auth::SESSION_COOKIE,
+            ))),
+        );
+    }
+}
+
+/// JSON body extractor whose rejections are problem responses: 400 malformed
+/// JSON, 413 too large, 415 wrong content type, 422 well-formed but wrong shape.
+pub struct ApiJson<T>(pub T);
+
+impl<T: DeserializeOwned, S: Send + Sync> FromRequest<S> for ApiJson<T> {
+    type Rejection = WebError;
+
+    async fn from_request(req: Request, state: &S) -> Result<Self, Self::Rejection> {
+        match axum::Json::<T>::from_request(req, state).await {
+            Ok(axum::Json(v)) => Ok(ApiJson(v)),
+            Err(rej) => {
+                let status = rej.status();
+                let code = match status {
+                    StatusCode::PAYLOAD_TOO_LARGE => "payload_too_large",
+                    StatusCode::UNSUPPORTED_MEDIA_TYPE => "unsupported_media_type",
+                    StatusCode::UNPROCESSABLE_ENTITY => "invalid_body",
+                    _ => "malformed_json",
+                };
+                Err(WebError::Request {
+                    status,
+                    code,
+                    detail: rej.body_text(),
+                })
+            }
+        }
+    }
+}
+
+/// Query-string extractor with problem-response rejections.
+pub struct ApiQuery<T>(pub T);
+
+impl<T: DeserializeOwned, S: Send + Sync> FromRequestParts<S> for ApiQuery<T> {
+    type Rejection = WebError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
+        axum::extract::Query::<T>::from_request_parts(parts, state)
+            .await
+            .map(|q| ApiQuery(q.0))
+            .map_err(|rej| WebError::bad_request("invalid_query", rej.body_text()))
+    }
+}
+
+/// An id from the path; anything that is not a UUID cannot name a record.
+pub fn parse_id(s: &str, what: &'static str) -> Result<Uuid, WebError> {
+    Uuid::parse_str(s).map_err(|_| WebError::Domain(DomainError::NotFound(what)))
+}
+
+/// Resolves a tenant slug the caller may act in for `action`. A tenant the
+/// caller does not belong to is reported as absent, never as forbidden.
+pub async fn tenant_for(
+    state: &AppState,
+    user: &CurrentUser,
+    slug: &str,
+    action: Action,
+) -> Result<Tenant, WebError> {
+    let tenant = state.store.tenant_by_slug(slug).await?;
+    user.actor.require(tenant.id, action)?;
+    Ok(tenant)
+}
+
+/// Distinguishes an absent JSON field (None) from an explicit null (Some(None)).
+pub fn double_option<'de, T: Deserialize<'de>, D: Deserializer<'de>>(
+    d: D,
+) -> Result<Option<Option<T>>, D::Error> {
+    Option::<T>::deserialize(d).map(Some)
+}

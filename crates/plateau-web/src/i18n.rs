@@ -1,0 +1,359 @@
+//! The UI's words in English and French. Each user picks a language; the
+//! login page follows the browser's Accept-Language. A test checks that every
+//! key the templates use exists here.
+
+use plateau_core::model::Language;
+use plateau_core::Timestamp;
+
+/// (key, English, French)
+const CATALOG: &[(&str, &str, &str)] = &[
+    ("app.tagline", "Contact-centre desk", "Le poste des conseillers"),
+    ("nav.inbox", "Inbox", "Boîte de réception"),
+    ("nav.board", "Board", "Tableau de bord"),
+    ("nav.new", "New conversation", "Nouvelle conversation"),
+    ("nav.settings", "Settings", "Réglages"),
+    ("nav.api", "API", "API"),
+    ("nav.logout", "Log out", "Se déconnecter"),
+    ("nav.tenant", "Brand", "Marque"),
+    ("nav.shortcuts", "Keyboard shortcuts: press ?", "Raccourcis clavier : touche ?"),
+    ("login.title", "Log in to Plateau", "Connexion à Plateau"),
+    ("login.email", "E-mail", "E-mail"),
+    ("login.password", "Password", "Mot de passe"),
+    ("login.submit", "Log in", "Se connecter"),
+    ("login.failed", "That e-mail and password do not match.", "Cet e-mail et ce mot de passe ne correspondent pas."),
+    ("login.expired", "The form expired; please try again.", "Le formulaire a expiré ; veuillez réessayer."),
+    ("view.mine", "Mine", "Les miennes"),
+    ("view.team", "My team", "Mon équipe"),
+    ("view.unassigned", "Unassigned", "Non attribuées"),
+    ("view.all", "All", "Toutes"),
+    ("filter.views", "Views", "Vues"),
+    ("filter.status", "Status", "Statut"),
+    ("filter.channel", "Channel", "Canal"),
+    ("filter.any", "Any", "Tous"),
+    ("filter.active", "Active", "En cours"),
+    ("filter.apply", "Filter", "Filtrer"),
+    ("inbox.title", "Inbox", "Boîte de réception"),
+    ("inbox.empty", "Nothing here. When customers write, call or chat, their conversations appear in this list.", "Rien ici. Quand des clients écrivent, appellent ou tchattent, leurs conversations apparaissent dans cette liste."),
+    ("inbox.empty_filtered", "No conversation matches these filters.", "Aucune conversation ne correspond à ces filtres."),
+    ("inbox.older", "Older", "Plus anciennes"),
+    ("inbox.newest", "Back to newest", "Revenir aux plus récentes"),
+    ("inbox.live", "Live", "En direct"),
+    ("col.number", "#", "N°"),
+    ("col.customer", "Customer", "Client"),
+    ("col.subject", "Subject", "Objet"),
+    ("col.status", "Status", "Statut"),
+    ("col.priority", "Priority", "Priorité"),
+    ("col.assignee", "Assignee", "Attribuée à"),
+    ("col.team", "Team", "Équipe"),
+    ("col.updated", "Updated", "Mise à jour"),
+    ("col.channel", "Channel", "Canal"),
+    ("col.total", "Total", "Total"),
+    ("col.name", "Name", "Nom"),
+    ("col.role", "Role", "Rôle"),
+    ("col.active", "Active", "En cours"),
+    ("col.oldest", "Oldest activity", "Activité la plus ancienne"),
+    ("col.created", "Created", "Créé"),
+    ("col.last_used", "Last used", "Dernière utilisation"),
+    ("nobody", "Nobody", "Personne"),
+    ("no_team", "No team", "Sans équipe"),
+    ("conv.timeline", "Timeline", "Fil de la conversation"),
+    ("conv.reply", "Reply", "Répondre"),
+    ("conv.note", "Internal note", "Note interne"),
+    ("conv.note_hint", "Only advisors see notes.", "Seuls les conseillers voient les notes."),
+    ("conv.send", "Send", "Envoyer"),
+    ("conv.send_pending", "Send and set pending", "Envoyer et mettre en attente"),
+    ("conv.send_resolved", "Send and resolve", "Envoyer et résoudre"),
+    ("conv.add_note", "Add note", "Ajouter la note"),
+    ("conv.via", "via", "par"),
+    ("conv.properties", "Properties", "Propriétés"),
+    ("conv.save", "Save", "Enregistrer"),
+    ("conv.take", "Assign to me", "M'attribuer"),
+    ("conv.tags", "Tags", "Étiquettes"),
+    ("conv.tags_hint", "comma-separated", "séparées par des virgules"),
+    ("conv.reason", "Contact reason", "Motif de contact"),
+    ("conv.closed", "This conversation is closed. A new message from the customer starts a new conversation.", "Cette conversation est close. Un nouveau message du client ouvrira une nouvelle conversation."),
+    ("conv.read_only", "Read-only access: you can follow conversations but not answer.", "Accès en lecture seule : vous suivez les conversations sans y répondre."),
+    ("conv.customer_said", "Customer", "Client"),
+    ("conv.changed", "changed", "a modifié"),
+    ("conv.system", "Plateau", "Plateau"),
+    ("conv.updated_live", "Updated just now", "Mis à jour à l'instant"),
+    ("conv.body_placeholder", "Write to the customer…", "Écrire au client…"),
+    ("conv.note_placeholder", "Note for colleagues…", "Note pour les collègues…"),
+    ("customer.card", "Customer", "Fiche client"),
+    ("customer.identities", "Contact details", "Coordonnées"),
+    ("customer.profile", "Profile", "Profil"),
+    ("customer.history", "History", "Historique"),
+    ("customer.history_empty", "No other conversation.", "Aucune autre conversation."),
+    ("customer.age_band", "Age", "Âge"),
+    ("customer.tech_appetite", "Appetite for technology", "Appétence technologique"),
+    ("customer.value_tier", "Value", "Valeur"),
+    ("customer.contract_tier", "Contract", "Contrat"),
+    ("customer.language", "Language", "Langue"),
+    ("customer.preferred_channel", "Preferred channel", "Canal préféré"),
+    ("customer.name", "Customer name", "Nom du client"),
+    ("customer.email", "Customer e-mail", "E-mail du client"),
+    ("customer.phone", "Customer phone (+33…)", "Téléphone du client (+33…)"),
+    ("new.title", "New conversation", "Nouvelle conversation"),
+    ("new.hint", "Log a call, a letter or a message that reached you outside Plateau. An existing customer is found by e-mail or phone.", "Consignez un appel, un courrier ou un message reçu hors de Plateau. Un client existant est retrouvé par son e-mail ou son téléphone."),
+    ("new.subject", "Subject", "Objet"),
+    ("new.body", "What the customer said", "Ce que le client a dit"),
+    ("new.create", "Create", "Créer"),
+    ("board.title", "Supervisor board", "Tableau de bord superviseur"),
+    ("board.active", "Active conversations", "Conversations en cours"),
+    ("board.unassigned", "Unassigned", "Non attribuées"),
+    ("board.oldest_new", "Oldest untouched", "Plus ancienne non traitée"),
+    ("board.by_team", "Backlog by team", "Stock par équipe"),
+    ("board.by_channel", "Backlog by channel", "Stock par canal"),
+    ("board.who", "Who is working on what", "Qui traite quoi"),
+    ("board.none", "none", "aucune"),
+    ("board.chart", "Active conversations by team and status", "Conversations en cours par équipe et par statut"),
+    ("settings.title", "Settings", "Réglages"),
+    ("settings.language", "Language", "Langue"),
+    ("settings.tokens", "Personal API tokens", "Jetons d'API personnels"),
+    ("settings.tokens_hint", "A token acts as you in the API: send it as Authorization: Bearer <token>. It is shown once.", "Un jeton agit en votre nom dans l'API : envoyez-le en en-tête Authorization: Bearer <jeton>. Il n'est affiché qu'une fois."),
+    ("settings.token_name", "Token name", "Nom du jeton"),
+    ("settings.create_token", "Create token", "Créer un jeton"),
+    ("settings.revoke", "Revoke", "Révoquer"),
+    ("settings.revoked", "revoked", "révoqué"),
+    ("settings.new_token", "Your new token (copy it now):", "Votre nouveau jeton (copiez-le maintenant) :"),
+    ("settings.no_tokens", "No token yet.", "Aucun jeton pour l'instant."),
+    ("settings.never", "never", "jamais"),
+    ("keys.title", "Keyboard shortcuts", "Raccourcis clavier"),
+    ("keys.next", "next / previous conversation", "conversation suivante / précédente"),
+    ("keys.open", "open the selected conversation", "ouvrir la conversation choisie"),
+    ("keys.reply", "reply", "répondre"),
+    ("keys.note", "internal note", "note interne"),
+    ("keys.take", "assign to me", "m'attribuer"),
+    ("keys.send", "send the reply or note", "envoyer la réponse ou la note"),
+    ("keys.goto", "go to inbox / board", "aller à la boîte / au tableau"),
+    ("keys.help", "this help", "cette aide"),
+    ("keys.close", "close", "fermer"),
+    ("status.new", "New", "Nouvelle"),
+    ("status.open", "Open", "Ouverte"),
+    ("status.pending", "Pending", "En attente"),
+    ("status.resolved", "Resolved", "Résolue"),
+    ("status.closed", "Closed", "Close"),
+    ("priority.low", "Low", "Basse"),
+    ("priority.normal", "Normal", "Normale"),
+    ("priority.high", "High", "Haute"),
+    ("priority.urgent", "Urgent", "Urgente"),
+    ("channel.email", "E-mail", "E-mail"),
+    ("channel.phone", "Phone", "Téléphone"),
+    ("channel.chat", "Chat", "Tchat"),
+    ("channel.social", "Social", "Réseaux sociaux"),
+    ("channel.letter", "Letter", "Courrier"),
+    ("direction.inbound", "Customer", "Client"),
+    ("direction.outbound", "Reply", "Réponse"),
+    ("direction.note", "Note", "Note"),
+    ("role.tenant_admin", "Tenant admin", "Administrateur"),
+    ("role.supervisor", "Supervisor", "Superviseur"),
+    ("role.knowledge_manager", "Knowledge manager", "Gestionnaire des connaissances"),
+    ("role.advisor", "Advisor", "Conseiller"),
+    ("role.client_viewer", "Client viewer", "Observateur client"),
+    ("tier.n1", "Level 1", "Niveau 1"),
+    ("tier.n2", "Level 2", "Niveau 2"),
+    ("tier.expert", "Experts", "Experts"),
+    ("age.under_25", "under 25", "moins de 25 ans"),
+    ("age.25_39", "25–39", "25–39 ans"),
+    ("age.40_59", "40–59", "40–59 ans"),
+    ("age.60_74", "60–74", "60–74 ans"),
+    ("age.75_plus", "75 and over", "75 ans et plus"),
+    ("level.low", "low", "faible"),
+    ("level.medium", "medium", "moyenne"),
+    ("level.high", "high", "forte"),
+    ("value.bronze", "bronze", "bronze"),
+    ("value.silver", "silver", "argent"),
+    ("value.gold", "gold", "or"),
+    ("value.platinum", "platinum", "platine"),
+    ("contract.standard", "standard", "standard"),
+    ("contract.pro", "pro", "pro"),
+    ("contract.expert", "expert", "expert"),
+    ("lang.fr", "French", "Français"),
+    ("lang.en", "English", "Anglais"),
+    ("identity.email", "E-mail", "E-mail"),
+    ("identity.phone", "Phone", "Téléphone"),
+    ("identity.social", "Social", "Réseau social"),
+    ("time.now", "just now", "à l'instant"),
+    ("empty.dash", "—", "—"),
+];
+
+/// A translator bound to one language.
+#[derive(Debug, Clone, Copy)]
+pub struct Tr {
+    pub lang: Language,
+}
+
+impl Tr {
+    pub fn new(lang: Language) -> Tr {
+        Tr { lang }
+    }
+
+    /// The text for `key`; the key itself if missing, so a gap is visible, not fatal.
+    pub fn t<'a>(&self, key: &'a str) -> &'a str {
+        match CATALOG.iter().find(|(k, _, _)| *k == key) {
+            Some((_, en, fr)) => match self.lang {
+                Language::En => en,
+                Language::Fr => fr,
+            },
+            None => key,
+        }
+    }
+
+    /// Translates an enum value under a prefix, e.g. `status` + `open`.
+    pub fn e(&self, prefix: &str, value: &str) -> String {
+        let key = format!("{prefix}.{value}");
+        match CATALOG.iter().find(|(k, _, _)| *k == key) {
+            Some((_, en, fr)) => match self.lang {
+                Language::En => (*en).to_string(),
+                Language::Fr => (*fr).to_string(),
+            },
+            None => value.to_string(),
+        }
+    }
+
+    pub fn code(&self) -> &'static str {
+        self.lang.as_str()
+    }
+
+    /// "5 min ago" / "il y a 5 min", coarse on purpose: a desk needs the order of magnitude.
+    pub fn ago(&self, then: Timestamp, now: Timestamp) -> String {
+        let s = then.seconds_until(now).max(0);
+        let (n, unit) = match s {
+            0..=44 => return self.t("time.now").to_string(),
+            45..=3_599 => ((s + 30) / 60, "min"),
+            3_600..=86_399 => ((s + 1_800) / 3_600, "h"),
+            _ => (
+                (s + 43_200) / 86_400,
+                if self.lang == Language::Fr { "j" } else { "d" },
+            ),
+        };
+        match self.lang {
+            Language::En => format!("{n} {unit} ago"),
+            Language::Fr => format!("il y a {n} {unit}"),
+        }
+    }
+
+    /// Local date and time for a person reading a timeline (UTC until user time zones land).
+    pub fn datetime(&self, t: Timestamp) -> String {
+        let d = t.to_datetime();
+        match self.lang {
+            Language::En => format!(
+                "{:04}-{:02}-{:02} {:02}:{:02} UTC",
+                d.year(),
+                d.month() as u8,
+                d.day(),
+                d.hour(),
+                d.minute()
+            ),
+            Language::Fr => format!(
+                "{:02}/{:02}/{:04} {:02}h{:02} UTC",
+                d.day(),
+                d.month() as u8,
+                d.year(),
+                d.hour(),
+                d.minute()
+            ),
+        }
+    }
+}
+
+/// The best language from an Accept-Language header; French by default.
+pub fn negotiate(accept: Option<&str>) -> Language {
+    let Some(accept) = accept else {
+        return Language::Fr;
+    };
+    let mut best: Option<(f32, Language)> = None;
+    for part in accept.split(',') {
+        let mut it = part.trim().split(';');
+        let tag = it.next().unwrap_or_default().trim().to_ascii_lowercase();
+        let q = it
+            .find_map(|p| {
+                p.trim()
+                    .strip_prefix("q=")
+                    .and_then(|v| v.parse::<f32>().ok())
+            })
+            .unwrap_or(1.0);
+        let lang = if tag.starts_with("fr") {
+            Language::Fr
+        } else if tag.starts_with("en") {
+            Language::En
+        } else {
+            continue;
+        };
+        if best.is_none_or(|(bq, _)| q > bq) {
+            best = Some((q, lang));
+        }
+    }
+    best.map(|(_, l)| l).unwrap_or(Language::Fr)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_template_key_exists_in_both_languages() {
+        let dir = concat!(env!("CARGO_MANIFEST_DIR"), "/templates");
+        let mut missing = Vec::new();
+        for entry in std::fs::read_dir(dir).unwrap() {
+            let path = entry.unwrap().path();
+            let text = std::fs::read_to_string(&path).unwrap();
+            for part in text.split("tr.t(\"").skip(1) {
+                let key = part.split('"').next().unwrap();
+                if !CATALOG.iter().any(|(k, _, _)| *k == key) {
+                    missing.push(format!("{}: {key}", path.display()));
+                }
+            }
+        }
+        assert!(missing.is_empty(), "missing keys: {missing:?}");
+        for (k, en, fr) in CATALOG {
+            assert!(!en.is_empty() && !fr.is_empty(), "{k}");
+        }
+        let mut keys: Vec<&str> = CATALOG.iter().map(|(k, _, _)| *k).collect();
+        keys.sort();
+        keys.dedup();
+        assert_eq!(keys.len(), CATALOG.len(), "duplicate keys");
+    }
+
+    #[test]
+    fn every_enum_value_has_a_label() {
+        use plateau_core::model::*;
+        let check = |prefix: &str, v: &str| {
+            let key = format!("{prefix}.{v}");
+            assert!(CATALOG.iter().any(|(k, _, _)| *k == key), "{key}");
+        };
+        Status::ALL.iter().for_each(|v| check("status", v.as_str()));
+        Channel::ALL
+            .iter()
+            .for_each(|v| check("channel", v.as_str()));
+        Priority::ALL
+            .iter()
+            .for_each(|v| check("priority", v.as_str()));
+        Role::ALL.iter().for_each(|v| check("role", v.as_str()));
+        AgeBand::ALL.iter().for_each(|v| check("age", v.as_str()));
+        ValueTier::ALL
+            .iter()
+            .for_each(|v| check("value", v.as_str()));
+        Tier::ALL.iter().for_each(|v| check("tier", v.as_str()));
+    }
+
+    #[test]
+    fn language_negotiation_and_relative_times() {
+        assert_eq!(negotiate(Some("en-GB,en;q=0.9,fr;q=0.8")), Language::En);
+        assert_eq!(negotiate(Some("de-DE,fr;q=0.5,en;q=0.4")), Language::Fr);
+        assert_eq!(negotiate(None), Language::Fr);
+        let now = Timestamp(10_000_000_000);
+        assert_eq!(
+            Tr::new(Language::En).ago(now.minus_seconds(600), now),
+            "10 min ago"
+        );
+        assert_eq!(
+            Tr::new(Language::Fr).ago(now.minus_seconds(7200), now),
+            "il y a 2 h"
+        );
+        assert_eq!(
+            Tr::new(Language::Fr).ago(now.minus_seconds(3 * 86400), now),
+            "il y a 3 j"
+        );
+    }
+}

@@ -1,0 +1,145 @@
+//! The supervisor board page: headline figures, backlog by team (with a
+//! server-drawn chart) and by channel, and who is working on what.
+
+use askama::Template;
+use axum::extract::{Path, State};
+use axum::response::Response;
+use plateau_core::policy::Action;
+use plateau_core::Timestamp;
+
+use super::{render, tenant_for, Layout, UiUser};
+use crate::api::{board_view, BoardView};
+use crate::error::UiError;
+use crate::i18n::Tr;
+use crate::svg::StackedBars;
+use crate::AppState;
+
+pub struct AdvisorRow {
+    pub name: String,
+    pub role: String,
+    pub team: String,
+    pub active: i64,
+    pub oldest: String,
+    pub href: String,
+}
+
+#[derive(Template)]
+#[template(path = "board.html")]
+struct BoardPage {
+    tr: Tr,
+    layout: Layout,
+    board: BoardView,
+    chart: String,
+    oldest_new: String,
+    teams: Vec<(String, i64, i64, i64, i64)>,
+    channels: Vec<(String, i64, i64, i64, i64)>,
+    advisors: Vec<AdvisorRow>,
+}
+
+pub async fn page(
+    State(state): State<AppState>,
+    UiUser(user): UiUser,
+    Path(slug): Path<String>,
+) -> Result<Response, UiError> {
+    let tenant = tenant_for(&state, &user, &slug, Action::ViewBoard).await?;
+    let tr = Tr::new(user.user.locale);
+    let board = board_view(&state, tenant.id).await?;
+    let now = Timestamp::now();
+    let team_label = |name: &str| {
+        if name.is_empty() {
+            tr.t("no_team").to_string()
+        } else {
+            name.to_string()
+        }
+    };
+    let chart = StackedBars {
+        title: tr.t("board.chart"),
+        rows: board
+            .by_team
+            .iter()
+            .map(|t| {
+                (
+                    team_label(&t.name),
+                    vec![
+                        (t.counts.new, "s-new"),
+                        (t.counts.open, "s-open"),
+                        (t.counts.pending, "s-pending"),
+                    ],
+                )
+            })
+            .collect(),
+        legend: vec![
+            (tr.e("status", "new"), "s-new"),
+            (tr.e("status", "open"), "s-open"),
+            (tr.e("status", "pending"), "s-pending"),
+        ],
+    }
+    .render();
+    let teams = board
+        .by_team
+        .iter()
+        .map(|t| {
+            (
+                team_label(&t.name),
+                t.counts.new,
+                t.counts.open,
+                t.counts.pending,
+                t.counts.total(),
+            )
+        })
+        .collect();
+    let channels = board
+        .by_channel
+        .iter()
+        .map(|c| {
+            (
+                tr.e("channel", c.channel.as_str()),
+                c.counts.new,
+                c.counts.open,
+                c.counts.pending,
+                c.counts.total(),
+            )
+        })
+        .collect();
+    let advisors = board
+        .advisors
+        .iter()
+        .map(|a| AdvisorRow {
+            name: a.name.clone(),
+            role: tr.e("role", a.role.as_str()),
+            team: a.team.clone().unwrap_or_default(),
+            active: a.active,
+            oldest: a
+                .oldest_update
+                .map(|t| tr.ago(t, now))
+                .unwrap_or_else(|| tr.t("empty.dash").to_string()),
+            href: format!(
+                "/t/{}/inbox?view=all&status=active&assignee={}",
+                tenant.slug, a.user_id
+            ),
+        })
+        .collect();
+    let oldest_new = board
+        .oldest_new
+        .map(|t| tr.ago(t, now))
+        .unwrap_or_else(|| tr.t("empty.dash").to_string());
+    let layout = Layout::new(
+        &state,
+        &user,
+        Some(&tenant),
+        "board",
+        format!("{} — {}", tr.t("board.title"), tenant.name),
+        "board",
+    )
+    .await?;
+    render(&BoardPage {
+        tr,
+        layout,
+        board,
+        chart,
+        oldest_new,
+        teams,
+        channels,
+        advisors,
+    })
+}

@@ -1,0 +1,202 @@
+//! Logging in and out. The login form carries a double-submit token (cookie
+//! plus hidden field) so that another site cannot log a browser into an
+//! account of its choosing.
+
+use askama::Template;
+use axum::extract::{Query, State};
+use axum::http::{header, HeaderMap, StatusCode};
+use axum::response::{IntoResponse, Redirect, Response};
+use axum::Form;
+use axum_extra::extract::cookie::{Cookie, SameSite};
+use plateau_core::model::Language;
+use serde::Deserialize;
+
+use super::{render, UiUser};
+use crate::auth::{
+    constant_time_eq, decoy_hash, digest, login_cookie_value, random_token, session_cookie,
+    verify_password, LOGIN_COOKIE, SESSION_COOKIE,
+};
+use crate::error::UiError;
+use crate::i18n::{negotiate, Tr};
+use crate::AppState;
+
+#[derive(Template)]
+#[template(path = "login.html")]
+struct LoginPage {
+    tr: Tr,
+    csrf: String,
+    next: String,
+    email: String,
+    error: Option<&'static str>,
+    other_lang: &'static str,
+}
+
+#[derive(Deserialize)]
+pub struct LoginQuery {
+    next: Option<String>,
+    lang: Option<String>,
+}
+
+fn lang_of(headers: &HeaderMap, forced: Option<&str>) -> Language {
+    match forced.and_then(|l| l.parse().ok()) {
+        Some(l) => l,
+        None => negotiate(
+            headers
+                .get(header::ACCEPT_LANGUAGE)
+                .and_then(|v| v.to_str().ok()),
+        ),
+    }
+}
+
+/// Only same-site paths are followed after login, never another origin.
+fn safe_next(next: Option<&str>) -> String {
+    match next {
+        Some(n) if n.starts_with('/') && !n.starts_with("//") && !n.contains('\\') => n.to_string(),
+        _ => "/".to_string(),
+    }
+}
+
+fn page(
+    state: &AppState,
+    lang: Language,
+    next: String,
+    email: String,
+    error: Option<&'static str>,
+    status: StatusCode,
+) -> Result<Response, UiError> {
+    let token = random_token(24);
+    let mut c = Cookie::new(LOGIN_COOKIE, token.clone());
+    c.set_http_only(true);
+    c.set_same_site(SameSite::Strict);
+    c.set_secure(state.config.secure_cookies);
+    c.set_path("/login");
+    let other_lang = if lang == Language::Fr { "en" } else { "fr" };
+    let mut res = render(&LoginPage {
+        tr: Tr::new(lang),
+        csrf: token,
+        next,
+        email,
+        error,
+        other_lang,
+    })?;
+    *res.status_mut() = status;
+    if let Ok(v) = c.encoded().to_string().parse() {
+        res.headers_mut().append(header::SET_COOKIE, v);
+    }
+    Ok(res)
+}
+
+pub async fn form(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    Query(q): Query<LoginQuery>,
+) -> Result<Response, UiError> {
+    page(
+        &state,
+        lang_of(&headers, q.lang.as_deref()),
+        safe_next(q.next.as_deref()),
+        String::new(),
+        None,
+        StatusCode::OK,
+    )
+}
+
+#[derive(Deserialize)]
+pub struct LoginForm {
+    email: String,
+    password: String,
+    #[serde(default)]
+    next: String,
+    #[serde(rename = "_csrf", default)]
+    csrf: String,
+    #[serde(default)]
+    lang: String,
+}
+
+pub async fn submit(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    Form(f): Form<LoginForm>,
+) -> Result<Response, UiError> {
+    let lang = lang_of(&headers, Some(f.lang.as_str()));
+    let next = safe_next(Some(&f.next));
+    let cookie = login_cookie_value(&headers).unwrap_or_default();
+    if cookie.is_empty() || !constant_time_eq(&cookie, &f.csrf) {
+        return page(
+            &state,
+            lang,
+            next,
+            f.email,
+            Some("login.expired"),
+            StatusCode::FORBIDDEN,
+        );
+    }
+    let found = state.store.user_for_login(&f.email).await?;
+    let ok = match &found {
+        Some((u, Some(hash))) if !u.disabled => verify_password(&f.password, hash),
+        _ => {
+            // Same work as a real check, so timing does not reveal which e-mails exist.
+            let _ = verify_password(&f.password, decoy_hash());
+            false
+        }
+    };
+    let Some((user, _)) = found.filter(|_| ok) else {
+        tracing::info!(email = %f.email, "failed login");
+        metrics::counter!("plateau_login_failures_total").increment(1);
+        return page(
+            &state,
+            lang,
+            next,
+            f.email,
+            Some("login.failed"),
+            StatusCode::UNAUTHORIZED,
+        );
+    };
+    let secret = random_token(32);
+    let csrf = random_token(24);
+    let ttl = state.config.session_ttl_secs;
+    state
+        .store
+        .create_session(&digest(&secret), user.id, &csrf, ttl)
+        .await?;
+    let cookie = session_cookie(secret, state.config.secure_cookies, ttl);
+    let mut res = Redirect::to(&next).into_response();
+    if let Ok(v) = cookie.encoded().to_string().parse() {
+        res.headers_mut().append(header::SET_COOKIE, v);
+    }
+    Ok(res)
+}
+
+#[derive(Deserialize)]
+pub struct LogoutForm {
+    #[serde(rename = "_csrf", default)]
+    csrf: String,
+}
+
+pub async fn logout(
+    State(state): State<AppState>,
+    UiUser(user): UiUser,
+    headers: HeaderMap,
+    Form(f): Form<LogoutForm>,
+) -> Result<Response, UiError> {
+    user.check_csrf(&f.csrf)?;
+    if let Some(raw) = headers
+        .get_all(header::COOKIE)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(';'))
+        .find_map(|kv| {
+            kv.trim()
+                .strip_prefix(&format!("{SESSION_COOKIE}="))
+                .map(str::to_string)
+        })
+    {
+        state.store.delete_session(&digest(&raw)).await?;
+    }
+    let mut res = Redirect::to("/login").into_response();
+    let gone = session_cookie(String::new(), state.config.secure_cookies, 0);
+    if let Ok(v) = gone.encoded().to_string().parse() {
+        res.headers_mut().append(header::SET_COOKIE, v);
+    }
+    Ok(res)
+}

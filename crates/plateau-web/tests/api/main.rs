@@ -1,0 +1,13 @@
+//! HTTP-level tests: the real server on a random port against a fresh
+//! database, on SQLite always and on PostgreSQL when PLATEAU_TEST_DATABASE_URL
+//! is set. One binary with modules, to link once on two cores.
+
+mod helpers;
+
+mod auth;
+mod bad_input;
+mod conversations;
+mod directory;
+mod realtime;
+mod roles;
+mod ui;
