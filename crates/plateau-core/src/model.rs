@@ -141,11 +141,7 @@ impl Status {
         if self == next {
             return true;
         }
-        match (self, next) {
-            (Status::Closed, _) => false,
-            (_, Status::New) => false,
-            _ => true,
-        }
+        self != Status::Closed && next != Status::New
     }
 
     /// Status after an advisor's public reply: a new conversation becomes open.

@@ -76,14 +76,15 @@ impl Store {
                 .foreign_keys(true)
                 .busy_timeout(Duration::from_secs(10))
                 .pragma("cache_size", "-16000")
-                .pragma("temp_store", "memory");
+                .pragma("temp_store", "memory")
+                .optimize_on_close(true, None);
             let write = SqlitePoolOptions::new()
                 .max_connections(1)
                 .connect_with(opts.clone())
                 .await?;
             let read = SqlitePoolOptions::new()
                 .max_connections(8)
-                .connect_with(opts.read_only(true))
+                .connect_with(opts.read_only(true).optimize_on_close(false, None))
                 .await?;
             Ok(Store {
                 write: Pool::Sqlite(write),
@@ -106,6 +107,17 @@ impl Store {
     /// Wakes event tailers; called after every commit that appended events.
     pub(crate) fn notify_committed(&self) {
         self.committed.notify_waiters();
+    }
+
+    /// Refreshes the query planner's statistics. SQLite plans without them as
+    /// if every index were equally selective, which at a million rows can turn
+    /// a primary-key lookup into a tenant-wide scan. PostgreSQL's autovacuum
+    /// already does this, so there it is a no-op.
+    pub async fn optimize(&self) -> Result<()> {
+        if let Pool::Sqlite(p) = &self.write {
+            sqlx::query("PRAGMA optimize=0x10002").execute(p).await?;
+        }
+        Ok(())
     }
 
     pub async fn ping(&self) -> Result<()> {

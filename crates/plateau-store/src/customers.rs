@@ -191,18 +191,21 @@ impl Store {
             return Ok(out);
         }
         let mut params = crate::row::Params::default();
-        let t = params.push(crate::row::Arg::Uuid(tenant_id));
         let ph: Vec<String> = ids
             .iter()
             .map(|id| params.push(crate::row::Arg::Uuid(*id)))
             .collect();
+        // Looked up by primary key alone (a tenant_id term can steer SQLite onto
+        // the name index); rows of another tenant are dropped below.
         let sql = format!(
-            "SELECT id, name FROM customers WHERE tenant_id = {t} AND id IN ({})",
+            "SELECT id, tenant_id, name FROM customers WHERE id IN ({})",
             ph.join(", ")
         );
         on_pool!(&self.read, p => {
             for r in crate::row::bind_args!(sqlx::query(&sql), &params.args).fetch_all(p).await? {
-                out.insert(r.uuid("id")?, r.text("name")?);
+                if r.uuid("tenant_id")? == tenant_id {
+                    out.insert(r.uuid("id")?, r.text("name")?);
+                }
             }
         });
         Ok(out)

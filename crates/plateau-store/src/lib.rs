@@ -11,6 +11,7 @@ pub mod events;
 pub mod migrate;
 mod row;
 pub mod users;
+pub mod volumes;
 
 pub use backend::{Backend, Store};
 pub use error::StoreError;

@@ -220,9 +220,9 @@ impl Store {
     /// The live session's user and CSRF token, if it exists and has not expired.
     pub async fn session(&self, token_hash: &str) -> Result<Option<(User, String)>> {
         on_pool!(&self.read, p => {
-            let row = sqlx::query(&format!(
+            let row = sqlx::query(
                 "SELECT u.id, u.email, u.display_name, u.locale, u.platform_admin, u.disabled, u.created_at, s.csrf_token \
-                 FROM sessions s JOIN users u ON u.id = s.user_id WHERE s.token_hash = $1 AND s.expires_at > $2"))
+                 FROM sessions s JOIN users u ON u.id = s.user_id WHERE s.token_hash = $1 AND s.expires_at > $2")
                 .bind(token_hash).bind(Timestamp::now().0).fetch_optional(p).await?;
             match row {
                 None => Ok(None),

@@ -1,6 +1,8 @@
 //! Story tests for the store, run on every available backend (SQLite always,
 //! PostgreSQL when PLATEAU_TEST_DATABASE_URL is set).
 
+#![allow(clippy::unwrap_used)] // a panic is how a test reports
+
 use plateau_core::model::*;
 use plateau_core::DomainError;
 use plateau_store::conversations::*;

@@ -124,19 +124,8 @@ where
 {
     let (tx, rx) = tokio::sync::mpsc::channel(64);
     tokio::spawn(f(Yielder(tx)));
-    tokio_stream::wrappers::ReceiverStream::new(rx).map_ok()
-}
-
-trait MapOk: Sized {
-    fn map_ok(
-        self,
-    ) -> futures_util::stream::Map<Self, fn(SseEvent) -> Result<SseEvent, Infallible>>;
-}
-
-impl<S: Stream<Item = SseEvent>> MapOk for S {
-    fn map_ok(
-        self,
-    ) -> futures_util::stream::Map<Self, fn(SseEvent) -> Result<SseEvent, Infallible>> {
-        futures_util::StreamExt::map(self, Ok)
-    }
+    futures_util::StreamExt::map(
+        tokio_stream::wrappers::ReceiverStream::new(rx),
+        Ok::<SseEvent, Infallible>,
+    )
 }

@@ -10,6 +10,7 @@ pub mod erlang_a;
 pub mod error;
 pub mod forecast;
 mod numeric;
+pub mod plan;
 pub mod sim;
 pub mod staffing;
 pub mod stats;

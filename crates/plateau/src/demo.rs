@@ -166,6 +166,15 @@ fn ascii_slug(s: &str) -> String {
         .collect()
 }
 
+/// A group of advisors hired together: (count, site, Orbitel team, Maison Lumière team, language).
+type Floor = (
+    usize,
+    &'static str,
+    Option<&'static str>,
+    Option<&'static str>,
+    Language,
+);
+
 struct Person {
     email: String,
     name: String,
@@ -343,13 +352,7 @@ pub async fn seed(store: &Store, progress: bool) -> anyhow::Result<bool> {
         used.insert(p.email.clone());
     }
     // (count, site, brand-0 team, brand-1 team, language)
-    let floors: &[(
-        usize,
-        &'static str,
-        Option<&'static str>,
-        Option<&'static str>,
-        Language,
-    )] = &[
+    let floors: &[Floor] = &[
         (
             9,
             "Casablanca",
@@ -414,20 +417,22 @@ pub async fn seed(store: &Store, progress: bool) -> anyhow::Result<bool> {
     }
 
     let pb = bar(people.len() as u64, "people");
-    // Hash on blocking threads: argon2 is deliberately slow.
-    let mut hashes = Vec::new();
-    for chunk in people.chunks(8) {
-        let handles: Vec<_> = chunk
-            .iter()
-            .map(|_| {
-                tokio::task::spawn_blocking(|| plateau_web::auth::hash_password(DEMO_PASSWORD))
-            })
-            .collect();
-        for h in handles {
-            hashes.push(h.await.context("hashing task")??);
-            pb.inc(1);
-        }
-    }
+    // argon2 is deliberately slow and memory-hard: hash on one blocking thread,
+    // one at a time, so seeding never holds dozens of 19 MiB buffers at once.
+    let hashes = {
+        let pb = pb.clone();
+        let n = people.len();
+        tokio::task::spawn_blocking(move || -> anyhow::Result<Vec<String>> {
+            let mut out = Vec::with_capacity(n);
+            for _ in 0..n {
+                out.push(plateau_web::auth::hash_password(DEMO_PASSWORD)?);
+                pb.inc(1);
+            }
+            Ok(out)
+        })
+        .await
+        .context("hashing task")??
+    };
     pb.finish_and_clear();
     // advisors per (brand, team name): (user id, language)
     let mut roster: Vec<Vec<(&'static str, Uuid, Language)>> = vec![Vec::new(), Vec::new()];
@@ -713,6 +718,7 @@ pub async fn seed(store: &Store, progress: bool) -> anyhow::Result<bool> {
         }
     }
     pb.finish_and_clear();
+    store.optimize().await?;
     Ok(true)
 }
 
@@ -787,5 +793,6 @@ pub async fn scale(store: &Store, count: usize, progress: bool) -> anyhow::Resul
         pb.inc(n as u64);
     }
     pb.finish_and_clear();
+    store.optimize().await?;
     Ok(())
 }

@@ -75,6 +75,11 @@ enum Command {
         #[command(subcommand)]
         command: UserCommand,
     },
+    /// Required advisors for one interval or a CSV of intervals (Erlang C, or Erlang A with --patience-s).
+    #[command(allow_negative_numbers = true)]
+    Staff(plateau_wfm::cli::StaffArgs),
+    /// Simulate a contact-centre day (seeded, with replications and confidence intervals).
+    Simulate(plateau_wfm::cli::SimulateArgs),
     /// Configuration helpers.
     Config {
         #[command(subcommand)]
@@ -202,6 +207,10 @@ async fn open(url: &str) -> anyhow::Result<Store> {
         .await
         .with_context(|| format!("cannot open database {}", redact(url)))?;
     store.migrate().await.context("migrations failed")?;
+    store
+        .optimize()
+        .await
+        .context("refreshing planner statistics")?;
     Ok(store)
 }
 
@@ -248,9 +257,45 @@ fn print_logins(url: &str) {
     println!("API docs: {url}/api/docs    Stop with Ctrl+C.");
 }
 
-#[tokio::main]
-async fn main() -> anyhow::Result<()> {
+/// glibc raises its mmap threshold after the first large free, so each 19 MiB
+/// argon2 buffer (one per login) would then come from the heap and stay there.
+/// A fixed threshold keeps large buffers in mmap and returns them at once.
+#[cfg(all(target_os = "linux", target_env = "gnu"))]
+fn keep_large_allocations_out_of_the_heap() {
+    // SAFETY: mallopt only changes allocator tuning; it is called once, before
+    // any other thread exists.
+    unsafe {
+        libc::mallopt(libc::M_MMAP_THRESHOLD, 256 * 1024);
+    }
+}
+
+#[cfg(not(all(target_os = "linux", target_env = "gnu")))]
+fn keep_large_allocations_out_of_the_heap() {}
+
+fn main() -> std::process::ExitCode {
+    keep_large_allocations_out_of_the_heap();
     let cli = Cli::parse();
+    let runtime = match tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+    {
+        Ok(r) => r,
+        Err(e) => {
+            eprintln!("error: cannot start the async runtime: {e}");
+            return std::process::ExitCode::FAILURE;
+        }
+    };
+    match runtime.block_on(run(cli)) {
+        Ok(()) => std::process::ExitCode::SUCCESS,
+        Err(e) => {
+            // The whole cause chain on one line, without a backtrace: this is for people.
+            eprintln!("error: {e:#}");
+            std::process::ExitCode::FAILURE
+        }
+    }
+}
+
+async fn run(cli: Cli) -> anyhow::Result<()> {
     let file = FileConfig::load(cli.config.as_deref())?;
     let log_format = cli
         .log_format
@@ -259,6 +304,14 @@ async fn main() -> anyhow::Result<()> {
         .unwrap_or_else(|| "text".into());
     let progress = std::io::stderr().is_terminal();
     match cli.command {
+        Command::Staff(args) => {
+            let mut out = std::io::stdout().lock();
+            plateau_wfm::cli::run_staff(&args, &mut out).map_err(|e| anyhow::anyhow!("{e}"))?;
+        }
+        Command::Simulate(args) => {
+            let mut out = std::io::stdout().lock();
+            plateau_wfm::cli::run_simulate(&args, &mut out).map_err(|e| anyhow::anyhow!("{e}"))?;
+        }
         Command::Config {
             command: ConfigCommand::Default,
         } => {
@@ -392,6 +445,18 @@ async fn main() -> anyhow::Result<()> {
                 println!("Plateau is running at {url}");
             }
             let state = AppState::new(store.clone(), r.web);
+            // Keep SQLite's planner statistics fresh as tables grow.
+            let optimizer = store.clone();
+            tokio::spawn(async move {
+                let mut every = tokio::time::interval(std::time::Duration::from_secs(1800));
+                every.tick().await;
+                loop {
+                    every.tick().await;
+                    if let Err(e) = optimizer.optimize().await {
+                        tracing::warn!(error = ?e, "planner statistics refresh failed");
+                    }
+                }
+            });
             plateau_web::serve(listener, state, shutdown_signal()).await?;
             store.close().await;
             tracing::info!("stopped");

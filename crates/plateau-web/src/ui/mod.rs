@@ -7,6 +7,7 @@ mod conversation;
 mod inbox;
 mod login;
 mod settings;
+mod staffing;
 
 use axum::extract::{FromRequestParts, Path, State};
 use axum::http::request::Parts;
@@ -45,6 +46,7 @@ pub fn routes() -> Router<AppState> {
         .route("/t/{tenant}/c/{number}/update", post(conversation::update))
         .route("/t/{tenant}/c/{number}/take", post(conversation::take))
         .route("/t/{tenant}/board", get(board::page))
+        .route("/t/{tenant}/staffing", get(staffing::page))
         .route(
             "/assets/app.css",
             get(|| async {

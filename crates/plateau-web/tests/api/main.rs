@@ -2,6 +2,8 @@
 //! database, on SQLite always and on PostgreSQL when PLATEAU_TEST_DATABASE_URL
 //! is set. One binary with modules, to link once on two cores.
 
+#![allow(clippy::unwrap_used)] // a panic is how a test reports
+
 mod helpers;
 
 mod auth;
@@ -10,4 +12,5 @@ mod conversations;
 mod directory;
 mod realtime;
 mod roles;
+mod staffing;
 mod ui;

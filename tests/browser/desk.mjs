@@ -1,0 +1,258 @@
+// Plateau desk in a real browser: two advisors, live updates over SSE,
+// keyboard shortcuts, both interface languages.
+//
+//   node tests/browser/desk.mjs http://127.0.0.1:8080
+//
+// The server must run with the demo data (`plateau serve --demo`). Drives the
+// system Chromium through playwright-core; never downloads a browser.
+// Environment: PLATEAU_BROWSER (default /usr/bin/chromium),
+// PLATEAU_SCREENSHOTS (folder for failure screenshots, default a new temp dir).
+
+import { test, before, after } from "node:test";
+import assert from "node:assert/strict";
+import { mkdtempSync, mkdirSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { chromium } from "playwright-core";
+
+const BASE = (process.argv[2] || process.env.PLATEAU_URL || "").replace(/\/+$/, "");
+if (!/^https?:\/\//.test(BASE)) {
+  console.error("usage: node desk.mjs <base-url>   (e.g. http://127.0.0.1:8080)");
+  process.exit(2);
+}
+const BROWSER = process.env.PLATEAU_BROWSER || "/usr/bin/chromium";
+const PASSWORD = "plateau-demo";
+const AWA = "awa@plateau.demo"; // advisor A, Orbitel and Maison Lumière
+const HUGO = "hugo@plateau.demo"; // advisor B, Orbitel; French interface
+const INBOX_ALL = "/t/orbitel/inbox?view=all&status=active";
+const STEP_TIMEOUT = 10_000; // one click, one page load, one element
+const LIVE_TIMEOUT = 8_000; // from A's send to B's screen
+const RUN = Date.now().toString(36);
+
+let browser;
+/** Every open page by name, for failure screenshots. */
+const pages = new Map();
+/** Uncaught script errors, and console errors (shown only when a step fails). */
+const scriptErrors = [];
+const consoleErrors = [];
+/** What later steps need from earlier ones. */
+const shared = { a: null, b: null, convPath: null };
+
+before(async () => {
+  browser = await chromium.launch({
+    executablePath: BROWSER,
+    headless: true,
+    args: [
+      "--headless",
+      "--no-sandbox",
+      "--disable-gpu",
+      "--disable-background-networking",
+      "--disable-component-update",
+      "--disable-sync",
+      "--no-first-run",
+      "--disable-quic",
+    ],
+    timeout: 30_000,
+  });
+  console.log(`# browser: ${BROWSER} ${browser.version()}`);
+});
+
+after(async () => {
+  if (browser) await browser.close();
+});
+
+/** A fresh browser profile (cookies, storage) with one page in it. */
+async function newPage(name, locale) {
+  const context = await browser.newContext({ locale, viewport: { width: 1280, height: 900 } });
+  context.setDefaultTimeout(STEP_TIMEOUT);
+  context.setDefaultNavigationTimeout(STEP_TIMEOUT);
+  const page = await context.newPage();
+  page.on("pageerror", (e) => scriptErrors.push(`${name} on ${page.url()}: ${e.message}`));
+  page.on("console", (m) => {
+    if (m.type() === "error") consoleErrors.push(`${name} on ${page.url()}: ${m.text()}`);
+  });
+  pages.set(name, page);
+  return page;
+}
+
+let shotDir = null;
+async function screenshotAll(label) {
+  for (const line of consoleErrors.splice(0)) console.log(`# browser console error: ${line}`);
+  shotDir ??= process.env.PLATEAU_SCREENSHOTS
+    ? (mkdirSync(process.env.PLATEAU_SCREENSHOTS, { recursive: true }), process.env.PLATEAU_SCREENSHOTS)
+    : mkdtempSync(join(tmpdir(), "plateau-browser-"));
+  const slug = label.replace(/[^a-z0-9]+/gi, "-").toLowerCase();
+  for (const [name, page] of pages) {
+    if (page.isClosed()) continue;
+    const path = join(shotDir, `${slug}--${name}.png`);
+    try {
+      await page.screenshot({ path, fullPage: true, timeout: 5_000 });
+      console.log(`# screenshot of ${name} (${page.url()}): ${path}`);
+    } catch (e) {
+      console.log(`# could not screenshot ${name}: ${e.message}`);
+    }
+  }
+}
+
+/** A test step that screenshots every page when it fails. */
+function step(name, fn) {
+  test(name, async (t) => {
+    try {
+      await fn(t);
+    } catch (e) {
+      await screenshotAll(name);
+      throw e;
+    }
+  });
+}
+
+/** Skips a step whose prerequisites failed, so only the root cause fails. */
+function need(t, ...what) {
+  const missing = what.filter((k) => !shared[k]);
+  if (missing.length) t.skip(`an earlier step failed (no ${missing.join(", ")})`);
+  return missing.length === 0;
+}
+
+async function login(page, email, password, next) {
+  await page.goto(`${BASE}/login?next=${encodeURIComponent(next)}`);
+  await page.locator("input[name=email]").fill(email);
+  await page.locator("input[name=password]").fill(password);
+  await page.locator("form[action='/login'] button[type=submit]").click();
+}
+
+async function text(locator) {
+  return (await locator.innerText()).replace(/\s+/g, " ").trim();
+}
+
+// ---------------------------------------------------------------------------
+
+step("a wrong password shows an error (English login page)", async () => {
+  const page = await newPage("stranger", "en-GB");
+  await login(page, AWA, "not-the-password", "/");
+  const alert = page.locator(".login .flash.error[role=alert]");
+  await alert.waitFor();
+  assert.equal(await text(alert), "That e-mail and password do not match.");
+  assert.match(new URL(page.url()).pathname, /^\/login/, "a failed login must stay on the login page");
+  assert.equal(await page.locator("html").getAttribute("lang"), "en", "Accept-Language en should give the English page");
+  assert.equal(await page.locator("input[name=email]").inputValue(), AWA, "the e-mail is kept for a retry");
+  await page.context().close();
+  pages.delete("stranger");
+});
+
+step("two advisors log in; Hugo's French profile wins over an English browser", async () => {
+  const a = await newPage("awa", "fr-FR");
+  const b = await newPage("hugo", "en-GB");
+  await Promise.all([login(a, AWA, PASSWORD, INBOX_ALL), login(b, HUGO, PASSWORD, INBOX_ALL)]);
+  for (const [who, page] of [["awa", a], ["hugo", b]]) {
+    await page.waitForURL((u) => u.pathname === "/t/orbitel/inbox", {}).catch(async () => {
+      const err = await page.locator(".flash.error").allInnerTexts();
+      throw new Error(`${who} did not reach the inbox after logging in: at ${page.url()} ${err.join(" ")}`);
+    });
+  }
+  await b.locator("#inbox-title").waitFor();
+  assert.match(await text(b.locator("#inbox-title")), /^Boîte de réception/, "Hugo's locale is fr");
+  assert.equal(await b.locator("html").getAttribute("lang"), "fr");
+  assert.equal(await text(b.locator("header.topbar .who")), "Hugo Lemaire");
+  assert.equal(await text(a.locator("header.topbar .who")), "Awa Diallo");
+  const rows = b.locator("table[data-nav-list] tbody tr");
+  assert.ok((await rows.count()) > 0, `no active Orbitel conversation in ${INBOX_ALL}`);
+  shared.a = a;
+  shared.b = b;
+});
+
+step("keyboard: j selects the first row, Enter opens it", async (t) => {
+  if (!need(t, "b")) return;
+  const b = shared.b;
+  const first = b.locator("table[data-nav-list] tbody tr").first();
+  const href = await first.getAttribute("data-href");
+  assert.ok(href && href.startsWith("/t/orbitel/c/"), `first row links to ${href}`);
+  await b.locator("body").focus();
+  await b.keyboard.press("j");
+  await b.waitForFunction(
+    () => document.querySelector("table[data-nav-list] tbody tr")?.getAttribute("aria-selected") === "true",
+    null,
+    { timeout: STEP_TIMEOUT },
+  ).catch(() => { throw new Error("pressing j did not select the first inbox row (aria-selected)"); });
+  assert.ok(await first.evaluate((r) => r.classList.contains("selected")), "the selected row has class selected");
+  await b.keyboard.press("Enter");
+  await b.waitForURL((u) => u.pathname === href).catch(() => {
+    throw new Error(`Enter did not open ${href}; still at ${b.url()}`);
+  });
+  await b.locator("#timeline").waitFor();
+  shared.convPath = href;
+});
+
+step("A's reply appears live on B's open page, without a reload", async (t) => {
+  if (!need(t, "a", "b", "convPath")) return;
+  const { a, b, convPath } = shared;
+  await a.goto(BASE + convPath);
+  await a.locator("#composer").waitFor();
+  // B must be listening before A sends, or the event has nobody to reach.
+  await b.locator("#live-dot.on").waitFor({ state: "attached" }).catch(() => {
+    throw new Error("B's live connection (EventSource /api/v1/events) never opened: #live-dot has no class on");
+  });
+  let navigations = 0;
+  b.on("framenavigated", (f) => { if (f === b.mainFrame()) navigations++; });
+  await b.evaluate(() => { window.__marker = 1; });
+  const before = await b.locator("#timeline > li.item").count();
+
+  // r focuses the reply box with "reply" chosen.
+  await a.locator("body").focus();
+  await a.keyboard.press("r");
+  assert.equal(await a.evaluate(() => document.activeElement?.id), "body", "r must focus the reply box (#body)");
+  assert.ok(await a.locator("#composer input[name=direction][value=outbound]").isChecked(), "r chooses Reply");
+  const reply = `Réponse de test navigateur ${RUN}`;
+  await a.keyboard.type(reply);
+  await a.locator("#composer [data-send]").click();
+  await a.locator("#timeline > li.item-outbound", { hasText: reply }).waitFor().catch(() => {
+    throw new Error(`A's own page does not show the reply after sending (at ${a.url()})`);
+  });
+
+  const live = b.locator("#timeline > li.item-outbound", { hasText: reply });
+  await live.waitFor({ timeout: LIVE_TIMEOUT }).catch(() => {
+    throw new Error(`B did not see A's reply within ${LIVE_TIMEOUT} ms (no live timeline swap)`);
+  });
+  assert.equal(await b.evaluate(() => window.__marker), 1, "B's page was reloaded (window.__marker is gone)");
+  assert.equal(navigations, 0, "B's page navigated instead of swapping #timeline");
+  assert.ok((await b.locator("#timeline > li.item").count()) > before, "B's timeline grew");
+  assert.equal(await text(live.locator(".meta strong")), "Awa Diallo", "the reply names its author");
+});
+
+step("A's internal note appears live for B with the note styling", async (t) => {
+  if (!need(t, "a", "b", "convPath")) return;
+  const { a, b } = shared;
+  await b.evaluate(() => { window.__marker = 2; });
+  let navigations = 0;
+  b.on("framenavigated", (f) => { if (f === b.mainFrame()) navigations++; });
+
+  // n switches the composer to an internal note; Ctrl+Enter sends it.
+  await a.locator("#composer").waitFor();
+  await a.locator("body").focus();
+  await a.keyboard.press("n");
+  assert.equal(await a.evaluate(() => document.activeElement?.id), "body", "n must focus the composer");
+  assert.ok(await a.locator("#composer input[name=direction][value=note]").isChecked(), "n chooses Internal note");
+  assert.ok(await a.locator("#composer").evaluate((f) => f.classList.contains("is-note")), "the composer shows note mode");
+  const note = `Note interne de test ${RUN}`;
+  await a.keyboard.type(note);
+  await a.keyboard.press("Control+Enter");
+  await a.locator("#timeline > li.item-note", { hasText: note }).waitFor().catch(() => {
+    throw new Error(`Ctrl+Enter did not post the note on A's page (at ${a.url()})`);
+  });
+
+  const live = b.locator("#timeline > li.item", { hasText: note });
+  await live.waitFor({ timeout: LIVE_TIMEOUT }).catch(() => {
+    throw new Error(`B did not see A's note within ${LIVE_TIMEOUT} ms`);
+  });
+  assert.equal(await b.evaluate(() => window.__marker), 2, "B's page was reloaded (window.__marker is gone)");
+  assert.equal(navigations, 0, "B's page navigated instead of swapping #timeline");
+  const classes = await live.getAttribute("class");
+  assert.match(classes, /\bitem-note\b/, `the note is styled as a note (class="${classes}")`);
+  await live.locator(".badge.note").waitFor();
+  const bg = (loc) => loc.evaluate((el) => getComputedStyle(el).backgroundColor);
+  const reply = b.locator("#timeline > li.item-outbound").last();
+  assert.notEqual(await bg(live), await bg(reply), "a note must not look like a reply");
+});
+
+step("no uncaught script errors", () => {
+  assert.deepEqual(scriptErrors, []);
+});
