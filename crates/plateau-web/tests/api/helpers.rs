@@ -16,6 +16,9 @@ use uuid::Uuid;
 
 pub const PASSWORD: &str = "correct-horse-42";
 
+/// (name, platform admin, [(member of acme rather than globex, role)])
+type Fixture = (&'static str, bool, &'static [(bool, Role)]);
+
 pub struct App {
     pub base: String,
     pub db: TestDb,
@@ -81,7 +84,7 @@ pub async fn spawn_app(db: TestDb, config: WebConfig) -> App {
         .await
         .unwrap();
     let hash = hash_password(PASSWORD).unwrap();
-    let people: &[(&'static str, bool, &[(bool, Role)])] = &[
+    let people: &[Fixture] = &[
         ("platform", true, &[]),
         ("admin_a", false, &[(true, Role::TenantAdmin)]),
         ("sup_a", false, &[(true, Role::Supervisor)]),
