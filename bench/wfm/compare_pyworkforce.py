@@ -5,7 +5,7 @@ plateau-wfm's (bench/wfm/out/rust_results.csv, written by
 `cargo run --release -p plateau-wfm --example staff_batch`), with the reason, checked by
 recomputing the service level at both answers with mpmath at 40 digits.
 
-Run: /work/venv-wfm/bin/python bench/wfm/compare_pyworkforce.py
+Run: .venv-wfm/bin/python bench/wfm/compare_pyworkforce.py
 """
 import csv
 import math

@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """Independent high-precision reference values for plateau-wfm's tests.
 
-Run:  /work/venv-wfm/bin/python bench/wfm/gen_vectors.py > /tmp/vectors.txt
+Run:  .venv-wfm/bin/python bench/wfm/gen_vectors.py > /tmp/vectors.txt
 Needs: mpmath (pip install -r bench/wfm/requirements.txt).
 
 Everything is computed with mpmath at 60 significant digits from the textbook definitions,

@@ -2,7 +2,7 @@
 """pyworkforce 0.5.4's ErlangA search starts at ceil(A): on problems whose true minimum is
 below the offered load it cannot return it. Prints its answer, timing, and the SL its
 own model gives at plateau-wfm's answer, for the cases of tests/reference.rs (ERLANG_A_MIN).
-Run: /work/venv-wfm/bin/python bench/wfm/pyworkforce_erlang_a.py
+Run: .venv-wfm/bin/python bench/wfm/pyworkforce_erlang_a.py
 """
 import time
 

@@ -5,7 +5,7 @@ exponential patience (mean 300 s), 500 advisors, FIFO, SL threshold 20 s.
 
 Prints the wall-clock time of one replication (best of 3) and the measures, for comparison
 with `cargo bench -p plateau-wfm --bench simulator` and the analytic Erlang A values.
-Run: /work/venv-wfm/bin/python bench/wfm/simpy_day.py
+Run: .venv-wfm/bin/python bench/wfm/simpy_day.py
 """
 import json
 import pathlib
