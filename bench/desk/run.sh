@@ -2,7 +2,8 @@
 # Desk benchmarks for BENCHMARKS.md: conversation creation over HTTP on SQLite
 # and PostgreSQL, inbox latency in a tenant of 1,000,000 conversations, and idle
 # memory. Needs a release build (cargo build --release -p plateau), wrk, curl,
-# and a PostgreSQL server at $PG (trust auth). Usage: bench/desk/run.sh [quick]
+# and a PostgreSQL server at $PG (trust auth).
+# Usage: bench/desk/run.sh [create]   (create: skip the million-conversation part)
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 BIN=${BIN:-target/release/plateau}
@@ -60,6 +61,8 @@ sleep 2
 TOKEN=$(token) RUN=p wrk -t2 -c$CONN -d$DUR --latency -s bench/desk/create.lua http://127.0.0.1:$PORT
 stop
 psql "$PG/postgres" -qc "DROP DATABASE $DB"
+
+if [ "${1:-}" = "create" ]; then exit 0; fi
 
 echo "## inbox with $SCALE conversations in the tenant (SQLite)"
 /usr/bin/time -f "seeding: %e s wall, %M KiB max RSS" "$BIN" demo --database-url "sqlite://$WORK/big.db" --scale "$SCALE"

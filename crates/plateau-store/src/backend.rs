@@ -47,6 +47,9 @@ pub struct Store {
     pub(crate) backend: Backend,
     /// Woken after each commit that wrote events, so tailers see them at once.
     pub(crate) committed: Arc<Notify>,
+    /// PostgreSQL only: blocks of conversation numbers reserved per tenant
+    /// (next, last). See `allocate_numbers`.
+    pub(crate) numbers: Arc<std::sync::Mutex<std::collections::HashMap<uuid::Uuid, (i64, i64)>>>,
 }
 
 impl Store {
@@ -65,6 +68,7 @@ impl Store {
                 read: pool,
                 backend: Backend::Postgres,
                 committed: Arc::new(Notify::new()),
+                numbers: Default::default(),
             })
         } else if url.starts_with("sqlite:") {
             let opts = SqliteConnectOptions::from_str(url)?
@@ -91,6 +95,7 @@ impl Store {
                 read: Pool::Sqlite(read),
                 backend: Backend::Sqlite,
                 committed: Arc::new(Notify::new()),
+                numbers: Default::default(),
             })
         } else {
             Err(crate::StoreError::Domain(plateau_core::DomainError::field(

@@ -80,17 +80,19 @@ macro_rules! insert_customer {
             .bind(p.preferred_channel.map(|x| x.as_str())).bind(c.created_at.0)
             .execute(&mut *$tx).await?;
         for ident in &c.identities {
-            let taken = sqlx::query("SELECT customer_id FROM customer_identities WHERE tenant_id = $1 AND kind = $2 AND value = $3")
-                .bind(c.tenant_id).bind(ident.kind.as_str()).bind(&ident.value)
-                .fetch_optional(&mut *$tx).await?;
-            if taken.is_some() {
-                return Err(plateau_core::DomainError::Conflict(format!(
-                    "{} {} already belongs to another customer", ident.kind, ident.value
-                )).into());
-            }
-            sqlx::query("INSERT INTO customer_identities (tenant_id, kind, value, customer_id) VALUES ($1, $2, $3, $4)")
+            // The primary key (tenant, kind, value) is the uniqueness check: one
+            // statement instead of a read then a write on the hot path.
+            let inserted = sqlx::query("INSERT INTO customer_identities (tenant_id, kind, value, customer_id) VALUES ($1, $2, $3, $4)")
                 .bind(c.tenant_id).bind(ident.kind.as_str()).bind(&ident.value).bind(c.id)
-                .execute(&mut *$tx).await?;
+                .execute(&mut *$tx).await;
+            if let Err(sqlx::Error::Database(db)) = &inserted {
+                if db.is_unique_violation() {
+                    return Err(plateau_core::DomainError::Conflict(format!(
+                        "{} {} already belongs to another customer", ident.kind, ident.value
+                    )).into());
+                }
+            }
+            inserted?;
         }
         $crate::events::insert_event!(&mut *$tx, &$crate::events::NewEvent {
             tenant_id: Some(c.tenant_id), kind: plateau_core::event::kind::CUSTOMER_CREATED,

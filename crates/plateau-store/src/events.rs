@@ -153,7 +153,14 @@ impl Store {
                     }
                     Err(e) => tracing::warn!(error = ?e, "event tailer read failed; retrying"),
                 }
-                let _ = tokio::time::timeout(Duration::from_millis(250), woken).await;
+                if tokio::time::timeout(Duration::from_millis(250), woken)
+                    .await
+                    .is_ok()
+                {
+                    // Let a burst of commits land before reading, so a busy
+                    // desk costs one read per burst rather than one per write.
+                    tokio::time::sleep(Duration::from_millis(15)).await;
+                }
             }
         });
         tx

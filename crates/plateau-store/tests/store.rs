@@ -348,12 +348,18 @@ async fn a_failed_batch_writes_nothing() {
             .items
             .is_empty());
         assert_eq!(event_count(s).await, before);
-        // Numbers were not consumed either.
         let c = s
             .create_conversation(t.id, new_conv(new_customer("dup@x.fr"), "three"), None)
             .await
             .unwrap();
-        assert_eq!(c.number, 1);
+        if db.label == "sqlite" {
+            // One writer: numbers are taken inside the transaction and stay gapless.
+            assert_eq!(c.number, 1);
+        } else {
+            // PostgreSQL reserves numbers in blocks outside the transaction; the
+            // failed batch's numbers are skipped, never reused.
+            assert_eq!(c.number, 3);
+        }
     }
 }
 

@@ -142,32 +142,46 @@ pub async fn authenticate(
         if !token.starts_with(TOKEN_PREFIX) {
             return Err(WebError::Domain(DomainError::Unauthenticated));
         }
-        let Some(user) = state.store.user_for_token(&digest(token)).await? else {
+        let hashed = digest(token);
+        let key = format!("t:{hashed}");
+        if let Some(u) = state.auth_cache.get(&key) {
+            return Ok(Some(u));
+        }
+        let Some(user) = state.store.user_for_token(&hashed).await? else {
             return Err(WebError::Domain(DomainError::Unauthenticated));
         };
         if user.disabled {
             return Err(WebError::Domain(DomainError::Unauthenticated));
         }
         let actor = state.store.actor(&user).await?;
-        return Ok(Some(CurrentUser {
+        let u = CurrentUser {
             user,
             actor,
             csrf: None,
             via: AuthVia::Token,
-        }));
+        };
+        state.auth_cache.put(key, u.clone());
+        return Ok(Some(u));
     }
     let Some(raw) = cookie_value(headers, SESSION_COOKIE) else {
         return Ok(None);
     };
-    match state.store.session(&digest(&raw)).await? {
+    let hashed = digest(&raw);
+    let key = format!("s:{hashed}");
+    if let Some(u) = state.auth_cache.get(&key) {
+        return Ok(Some(u));
+    }
+    match state.store.session(&hashed).await? {
         Some((user, csrf)) if !user.disabled => {
             let actor = state.store.actor(&user).await?;
-            Ok(Some(CurrentUser {
+            let u = CurrentUser {
                 user,
                 actor,
                 csrf: Some(csrf),
                 via: AuthVia::Session,
-            }))
+            };
+            state.auth_cache.put(key, u.clone());
+            Ok(Some(u))
         }
         _ => Ok(None),
     }

@@ -4,6 +4,7 @@
 
 pub mod api;
 pub mod auth;
+mod cache;
 pub mod error;
 pub mod i18n;
 mod ops;
@@ -48,6 +49,13 @@ pub struct Inner {
     pub started: Instant,
     /// Flipped to true when the server stops, so open SSE streams end.
     pub stopping: tokio::sync::watch::Sender<bool>,
+    /// Who a session or token digest resolved to, for a few seconds: every
+    /// request authenticates, and two lookups per request would double the
+    /// database work of a small write. Cleared whenever this process changes
+    /// a token, session, role or locale; other processes see changes within TTL.
+    pub(crate) auth_cache: cache::TtlCache<auth::CurrentUser>,
+    /// Tenants by slug: they are named in every tenant path and almost never change.
+    pub(crate) tenant_cache: cache::TtlCache<plateau_core::model::Tenant>,
 }
 
 /// Shared by every handler; cheap to clone.
@@ -72,6 +80,8 @@ impl AppState {
             config,
             started: Instant::now(),
             stopping,
+            auth_cache: cache::TtlCache::new(Duration::from_secs(5)),
+            tenant_cache: cache::TtlCache::new(Duration::from_secs(30)),
         }))
     }
 }

@@ -221,6 +221,7 @@ pub async fn create_member(
         site_id: body.site_id,
     };
     state.store.set_membership(&m, Some(user.user.id)).await?;
+    state.auth_cache.clear();
     Ok((
         StatusCode::CREATED,
         Json(MemberOut {
@@ -295,6 +296,7 @@ pub async fn set_member(
         site_id: body.site_id,
     };
     state.store.set_membership(&m, Some(user.user.id)).await?;
+    state.auth_cache.clear();
     Ok(Json(MemberOut {
         user_id: uid,
         email: target.email,

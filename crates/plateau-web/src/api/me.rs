@@ -129,5 +129,6 @@ pub async fn revoke_token(
 ) -> Result<StatusCode, WebError> {
     let id = parse_id(&id, "token")?;
     state.store.revoke_api_token(user.user.id, id).await?;
+    state.auth_cache.clear();
     Ok(StatusCode::NO_CONTENT)
 }

@@ -191,7 +191,14 @@ pub async fn tenant_for(
     slug: &str,
     action: Action,
 ) -> Result<Tenant, WebError> {
-    let tenant = state.store.tenant_by_slug(slug).await?;
+    let tenant = match state.tenant_cache.get(slug) {
+        Some(t) => t,
+        None => {
+            let t = state.store.tenant_by_slug(slug).await?;
+            state.tenant_cache.put(slug.to_string(), t.clone());
+            t
+        }
+    };
     user.actor.require(tenant.id, action)?;
     Ok(tenant)
 }

@@ -192,6 +192,7 @@ pub async fn logout(
         })
     {
         state.store.delete_session(&digest(&raw)).await?;
+        state.auth_cache.clear();
     }
     let mut res = Redirect::to("/login").into_response();
     let gone = session_cookie(String::new(), state.config.secure_cookies, 0);

@@ -105,6 +105,7 @@ pub async fn set_locale(
         .parse()
         .map_err(|m| DomainError::field("locale", m))?;
     state.store.set_locale(user.user.id, l).await?;
+    state.auth_cache.clear();
     let back = if f.back.starts_with('/') && !f.back.starts_with("//") {
         f.back
     } else {
@@ -145,5 +146,6 @@ pub async fn revoke_token(
     user.check_csrf(&f.csrf)?;
     let id = parse_id(&id, "token")?;
     state.store.revoke_api_token(user.user.id, id).await?;
+    state.auth_cache.clear();
     Ok(Redirect::to("/settings").into_response())
 }
