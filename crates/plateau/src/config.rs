@@ -18,6 +18,7 @@ pub struct FileConfig {
     pub secure_cookies: Option<bool>,
     pub session_ttl_hours: Option<i64>,
     pub body_limit_kib: Option<usize>,
+    pub demo: Option<bool>,
 }
 
 impl FileConfig {
@@ -79,6 +80,9 @@ session_ttl_hours = 12
 
 # Largest accepted request body, in KiB. (PLATEAU_BODY_LIMIT_KIB)
 body_limit_kib = 1024
+
+# Seed the demo contact centre on first start. (PLATEAU_DEMO, --demo)
+demo = false
 "#;
 
 #[cfg(test)]

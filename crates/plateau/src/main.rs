@@ -430,6 +430,7 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
                 )
             })?;
             let store = open(&r.database_url).await?;
+            let with_demo = with_demo || file.demo.unwrap_or(false);
             if with_demo && demo::seed(&store, progress).await? {
                 tracing::info!("demo data loaded");
             }
