@@ -37,6 +37,7 @@ const CATALOG: &[(&str, &str, &str)] = &[
     ("inbox.empty_filtered", "No conversation matches these filters.", "Aucune conversation ne correspond à ces filtres."),
     ("inbox.older", "Older", "Plus anciennes"),
     ("inbox.newest", "Back to newest", "Revenir aux plus récentes"),
+    ("inbox.clear_filter", "show everyone", "voir tout le monde"),
     ("inbox.live", "Live", "En direct"),
     ("col.number", "#", "N°"),
     ("col.customer", "Customer", "Client"),

@@ -58,6 +58,9 @@ struct InboxPage {
     first_page: bool,
     newest_href: String,
     filtered: bool,
+    assignee: String,
+    assignee_name: Option<String>,
+    clear_assignee_href: String,
 }
 
 #[derive(Deserialize, Default)]
@@ -66,6 +69,8 @@ pub struct InboxQuery {
     status: Option<String>,
     channel: Option<String>,
     cursor: Option<String>,
+    /// One advisor's work, as linked from the board's "who works on what".
+    assignee: Option<String>,
 }
 
 pub async fn page(
@@ -97,11 +102,19 @@ pub async fn page(
     } else {
         None
     };
+    let assignee =
+        match q.assignee.as_deref().filter(|a| !a.is_empty()) {
+            Some(a) => Some(Uuid::parse_str(a).map_err(|_| {
+                plateau_core::DomainError::field("assignee", "is not an advisor id")
+            })?),
+            None => None,
+        };
     let lq = ListQuery {
         view: Some(view.clone()),
         status: Some(status.clone()),
         channel,
         team_id,
+        assignee_id: assignee,
         ..Default::default()
     };
     let filter = filter_from(&lq, user.user.id)?;
@@ -207,9 +220,13 @@ pub async fn page(
         |c| tr.e("channel", c.as_str()),
     ));
 
-    let next_href = page
-        .next_cursor
-        .map(|c| format!("{}&cursor={c}", link(&view, &status, channel)));
+    // Paging keeps the advisor filter; switching views drops it.
+    let here = match assignee {
+        Some(a) => format!("{}&assignee={a}", link(&view, &status, channel)),
+        None => link(&view, &status, channel),
+    };
+    let next_href = page.next_cursor.map(|c| format!("{here}&cursor={c}"));
+    let assignee_name = assignee.map(|a| members.get(&a).cloned().unwrap_or_default());
     let layout = Layout::new(
         &state,
         &user,
@@ -229,7 +246,10 @@ pub async fn page(
         view: view.clone(),
         next_href,
         first_page: cursor.is_none(),
-        newest_href: link(&view, &status, channel),
-        filtered: status != "active" || channel.is_some() || view != "mine",
+        newest_href: here,
+        filtered: status != "active" || channel.is_some() || view != "mine" || assignee.is_some(),
+        assignee: assignee.map(|a| a.to_string()).unwrap_or_default(),
+        assignee_name,
+        clear_assignee_href: link(&view, &status, channel),
     })
 }

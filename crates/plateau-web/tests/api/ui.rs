@@ -230,3 +230,38 @@ async fn login_page_follows_the_browser_language() {
         assert_eq!(css.status(), StatusCode::OK);
     }
 }
+
+#[tokio::test]
+async fn the_board_links_to_one_advisors_work() {
+    for app in apps().await {
+        let me = app.users["adv_a"].to_string();
+        let (st, _) = app
+            .send("sup_a", reqwest::Method::POST, "/api/v1/tenants/acme/conversations", serde_json::json!({"subject": "Autre", "channel": "phone", "body": "b", "customer_id": app.conv_a.customer_id}))
+            .await;
+        assert_eq!(st, StatusCode::CREATED);
+        app.send(
+            "sup_a",
+            reqwest::Method::PATCH,
+            &app.conv_a_path(),
+            serde_json::json!({"assignee_id": me}),
+        )
+        .await;
+        let sup = app.browser("sup_a").await;
+        let (_, board) = sup.page("/t/acme/board").await;
+        let link = format!("/t/acme/inbox?view=all&#38;status=active&#38;assignee={me}");
+        assert!(
+            board.contains(&link),
+            "{}: board links to the advisor's work",
+            app.label()
+        );
+        let (st, html) = sup.page(&link.replace("&#38;", "&")).await;
+        assert_eq!(st, StatusCode::OK);
+        assert!(
+            html.contains("Box éteinte") && !html.contains("Autre"),
+            "only adv_a's conversation"
+        );
+        assert!(html.contains("show everyone"));
+        let (st, _) = sup.page("/t/acme/inbox?assignee=nope").await;
+        assert_eq!(st, StatusCode::UNPROCESSABLE_ENTITY);
+    }
+}
