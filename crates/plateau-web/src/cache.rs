@@ -46,6 +46,53 @@ impl<V: Clone> TtlCache<V> {
     }
 }
 
+/// Counts failed logins per key (an e-mail, an address) in a sliding window,
+/// so password guessing is slowed per account and per client.
+pub struct Throttle {
+    window: Duration,
+    limit: u32,
+    failures: Mutex<HashMap<String, (Instant, u32)>>,
+}
+
+impl Throttle {
+    pub fn new(limit: u32, window: Duration) -> Self {
+        Throttle {
+            window,
+            limit,
+            failures: Mutex::new(HashMap::new()),
+        }
+    }
+
+    /// Seconds until `key` may try again, if it is over the limit.
+    pub fn blocked_for(&self, key: &str) -> Option<u64> {
+        let failures = self.failures.lock().ok()?;
+        let (since, n) = failures.get(key)?;
+        let left = self.window.checked_sub(since.elapsed())?;
+        (*n >= self.limit).then(|| left.as_secs().max(1))
+    }
+
+    pub fn fail(&self, key: &str) {
+        if let Ok(mut failures) = self.failures.lock() {
+            if failures.len() >= MAX_ENTRIES {
+                failures.retain(|_, (since, _)| since.elapsed() < self.window);
+            }
+            let entry = failures
+                .entry(key.to_string())
+                .or_insert((Instant::now(), 0));
+            if entry.0.elapsed() >= self.window {
+                *entry = (Instant::now(), 0);
+            }
+            entry.1 += 1;
+        }
+    }
+
+    pub fn succeed(&self, key: &str) {
+        if let Ok(mut failures) = self.failures.lock() {
+            failures.remove(key);
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -61,5 +108,19 @@ mod tests {
         c.put("a".into(), 2);
         c.clear();
         assert_eq!(c.get("a"), None);
+    }
+
+    #[test]
+    fn throttle_blocks_after_the_limit_and_forgets_on_success() {
+        let t = Throttle::new(3, Duration::from_secs(60));
+        for _ in 0..2 {
+            t.fail("a");
+        }
+        assert_eq!(t.blocked_for("a"), None);
+        t.fail("a");
+        assert!(t.blocked_for("a").is_some_and(|s| s <= 60));
+        assert_eq!(t.blocked_for("b"), None);
+        t.succeed("a");
+        assert_eq!(t.blocked_for("a"), None);
     }
 }

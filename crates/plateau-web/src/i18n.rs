@@ -21,6 +21,7 @@ const CATALOG: &[(&str, &str, &str)] = &[
     ("login.password", "Password", "Mot de passe"),
     ("login.submit", "Log in", "Se connecter"),
     ("login.failed", "That e-mail and password do not match.", "Cet e-mail et ce mot de passe ne correspondent pas."),
+    ("login.throttled", "Too many failed attempts. Wait a few minutes, then try again.", "Trop d'essais infructueux. Patientez quelques minutes avant de réessayer."),
     ("login.expired", "The form expired; please try again.", "Le formulaire a expiré ; veuillez réessayer."),
     ("view.mine", "Mine", "Les miennes"),
     ("view.team", "My team", "Mon équipe"),

@@ -56,6 +56,8 @@ pub struct Inner {
     pub(crate) auth_cache: cache::TtlCache<auth::CurrentUser>,
     /// Tenants by slug: they are named in every tenant path and almost never change.
     pub(crate) tenant_cache: cache::TtlCache<plateau_core::model::Tenant>,
+    /// Failed logins per account and per client address.
+    pub(crate) login_throttle: cache::Throttle,
 }
 
 /// Shared by every handler; cheap to clone.
@@ -82,6 +84,7 @@ impl AppState {
             stopping,
             auth_cache: cache::TtlCache::new(Duration::from_secs(5)),
             tenant_cache: cache::TtlCache::new(Duration::from_secs(30)),
+            login_throttle: cache::Throttle::new(10, Duration::from_secs(15 * 60)),
         }))
     }
 }

@@ -3,7 +3,7 @@
 //! account of its choosing.
 
 use askama::Template;
-use axum::extract::{Query, State};
+use axum::extract::{ConnectInfo, Query, State};
 use axum::http::{header, HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::Form;
@@ -115,6 +115,7 @@ pub struct LoginForm {
 
 pub async fn submit(
     State(state): State<AppState>,
+    ConnectInfo(peer): ConnectInfo<std::net::SocketAddr>,
     headers: HeaderMap,
     Form(f): Form<LoginForm>,
 ) -> Result<Response, UiError> {
@@ -131,15 +132,51 @@ pub async fn submit(
             StatusCode::FORBIDDEN,
         );
     }
+    let account_key = format!("email:{}", f.email.trim().to_lowercase());
+    let peer_key = format!("ip:{}", peer.ip());
+    let blocked = state
+        .login_throttle
+        .blocked_for(&account_key)
+        .or_else(|| state.login_throttle.blocked_for(&peer_key));
+    if let Some(secs) = blocked {
+        metrics::counter!("plateau_login_throttled_total").increment(1);
+        let mut res = page(
+            &state,
+            lang,
+            next,
+            f.email,
+            Some("login.throttled"),
+            StatusCode::TOO_MANY_REQUESTS,
+        )?;
+        if let Ok(v) = secs.to_string().parse() {
+            res.headers_mut().insert(header::RETRY_AFTER, v);
+        }
+        return Ok(res);
+    }
     let found = state.store.user_for_login(&f.email).await?;
-    let ok = match &found {
-        Some((u, Some(hash))) if !u.disabled => verify_password(&f.password, hash),
-        _ => {
-            // Same work as a real check, so timing does not reveal which e-mails exist.
-            let _ = verify_password(&f.password, decoy_hash());
+    let hash = match &found {
+        Some((u, Some(hash))) if !u.disabled => Some(hash.clone()),
+        _ => None,
+    };
+    let password = f.password.clone();
+    // argon2 takes tens of milliseconds of CPU: keep it off the async workers.
+    // An unknown account is checked against a decoy hash, so timing does not
+    // reveal which e-mails exist.
+    let ok = tokio::task::spawn_blocking(move || match hash {
+        Some(h) => verify_password(&password, &h),
+        None => {
+            let _ = verify_password(&password, decoy_hash());
             false
         }
-    };
+    })
+    .await
+    .map_err(|e| crate::error::WebError::Internal(anyhow::anyhow!("password check: {e}")))?;
+    if ok {
+        state.login_throttle.succeed(&account_key);
+    } else {
+        state.login_throttle.fail(&account_key);
+        state.login_throttle.fail(&peer_key);
+    }
     let Some((user, _)) = found.filter(|_| ok) else {
         tracing::info!(email = %f.email, "failed login");
         metrics::counter!("plateau_login_failures_total").increment(1);

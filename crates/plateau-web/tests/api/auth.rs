@@ -256,3 +256,54 @@ async fn logout_ends_the_session() {
         assert_eq!(st, StatusCode::SEE_OTHER, "{}", app.label());
     }
 }
+
+#[tokio::test]
+async fn repeated_failed_logins_are_throttled() {
+    for app in apps().await {
+        let client = reqwest::Client::builder()
+            .cookie_store(true)
+            .redirect(reqwest::redirect::Policy::none())
+            .build()
+            .unwrap();
+        let attempt = |password: &'static str| {
+            let client = client.clone();
+            let url = app.url("/login");
+            async move {
+                let page = client.get(&url).send().await.unwrap().text().await.unwrap();
+                let csrf = field(&page, "_csrf");
+                client
+                    .post(&url)
+                    .form(&[
+                        ("email", "adv_a@test.example"),
+                        ("password", password),
+                        ("_csrf", &csrf),
+                    ])
+                    .send()
+                    .await
+                    .unwrap()
+            }
+        };
+        for _ in 0..10 {
+            assert_eq!(
+                attempt("guess-guess-guess").await.status(),
+                StatusCode::UNAUTHORIZED
+            );
+        }
+        // Even the right password is refused until the window passes.
+        let r = attempt(PASSWORD).await;
+        assert_eq!(r.status(), StatusCode::TOO_MANY_REQUESTS, "{}", app.label());
+        assert!(r.headers().contains_key("retry-after"));
+        assert!(r
+            .headers()
+            .get_all("set-cookie")
+            .iter()
+            .all(|c| !c.to_str().unwrap().starts_with("plateau_session=")));
+        let m = reqwest::get(app.url("/metrics"))
+            .await
+            .unwrap()
+            .text()
+            .await
+            .unwrap();
+        assert!(m.contains("plateau_login_throttled_total"));
+    }
+}
