@@ -48,6 +48,16 @@ fn lang_of(headers: &HeaderMap, forced: Option<&str>) -> Language {
     }
 }
 
+/// Secure cookies when configured, or when a TLS-terminating proxy says the
+/// browser came over HTTPS.
+fn behind_tls(state: &AppState, headers: &HeaderMap) -> bool {
+    state.config.secure_cookies
+        || headers
+            .get("x-forwarded-proto")
+            .and_then(|v| v.to_str().ok())
+            .is_some_and(|v| v.eq_ignore_ascii_case("https"))
+}
+
 /// Only same-site paths are followed after login, never another origin.
 fn safe_next(next: Option<&str>) -> String {
     match next {
@@ -196,7 +206,7 @@ pub async fn submit(
         .store
         .create_session(&digest(&secret), user.id, &csrf, ttl)
         .await?;
-    let cookie = session_cookie(secret, state.config.secure_cookies, ttl);
+    let cookie = session_cookie(secret, behind_tls(&state, &headers), ttl);
     let mut res = Redirect::to(&next).into_response();
     if let Ok(v) = cookie.encoded().to_string().parse() {
         res.headers_mut().append(header::SET_COOKIE, v);
@@ -232,7 +242,7 @@ pub async fn logout(
         state.auth_cache.clear();
     }
     let mut res = Redirect::to("/login").into_response();
-    let gone = session_cookie(String::new(), state.config.secure_cookies, 0);
+    let gone = session_cookie(String::new(), behind_tls(&state, &headers), 0);
     if let Ok(v) = gone.encoded().to_string().parse() {
         res.headers_mut().append(header::SET_COOKIE, v);
     }

@@ -73,6 +73,36 @@ async fn login_sets_a_hardened_session_cookie_and_bad_passwords_fail() {
         );
         let me = client.get(app.url("/api/v1/me")).send().await.unwrap();
         assert_eq!(me.status(), StatusCode::OK);
+
+        // Behind a TLS-terminating proxy the cookie is marked Secure.
+        let page = client
+            .get(app.url("/login"))
+            .send()
+            .await
+            .unwrap()
+            .text()
+            .await
+            .unwrap();
+        let csrf = field(&page, "_csrf");
+        let ok = client
+            .post(app.url("/login"))
+            .header("x-forwarded-proto", "https")
+            .form(&[
+                ("email", "adv_a@test.example"),
+                ("password", PASSWORD),
+                ("_csrf", &csrf),
+            ])
+            .send()
+            .await
+            .unwrap();
+        let cookie = ok
+            .headers()
+            .get_all("set-cookie")
+            .iter()
+            .map(|v| v.to_str().unwrap().to_string())
+            .find(|c| c.starts_with("plateau_session="))
+            .unwrap();
+        assert!(cookie.contains("Secure"), "{cookie}");
     }
 }
 
