@@ -6,6 +6,8 @@ pub mod error;
 pub mod event;
 pub mod model;
 pub mod policy;
+pub mod routing;
+pub mod sla;
 pub mod timestamp;
 pub mod validate;
 
