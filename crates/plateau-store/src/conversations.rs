@@ -16,7 +16,7 @@ use uuid::Uuid;
 
 use crate::backend::on_pool;
 use crate::customers::{insert_customer, NewCustomer};
-use crate::events::{insert_event, NewEvent};
+use crate::events::{insert_event, insert_events, NewEvent};
 use crate::row::{bind_args, Arg, Params, PortableRow};
 use crate::{Result, Store, StoreError};
 
@@ -360,9 +360,11 @@ impl Store {
         on_pool!(&self.write, p => {
             let mut tx = p.begin().await?;
             for (i, (new, checked, customer, followups, final_status)) in prepared.iter().enumerate() {
+                // This conversation's events, written together in one statement.
+                let mut pending: Vec<NewEvent> = Vec::with_capacity(2 + followups.len());
                 let (customer_id, language) = match customer {
                     Ok(c) => {
-                        insert_customer!(tx, c, actor);
+                        pending.push(insert_customer!(tx, c, actor));
                         (c.id, c.profile.language)
                     }
                     Err(id) => {
@@ -374,15 +376,10 @@ impl Store {
                         (*id, row.parse::<Language>("language")?)
                     }
                 };
-                let number = match &reserved {
-                    Some(numbers) => numbers[i],
-                    // SQLite has one writer, so numbering inside the transaction
-                    // costs nothing and stays gapless.
-                    None => sqlx::query("UPDATE tenants SET next_number = next_number + 1 WHERE id = $1 RETURNING next_number")
-                        .bind(tenant_id).fetch_optional(&mut *tx).await?
-                        .ok_or(DomainError::NotFound("tenant"))?
-                        .int("next_number")?,
-                };
+                // PostgreSQL: a number reserved before the transaction. SQLite has
+                // one writer, so the next number is read inside the INSERT itself
+                // (an index lookup on (tenant_id, number)) and stays gapless.
+                let number = reserved.as_ref().map(|numbers| numbers[i]).unwrap_or(0);
                 let at = new.at.unwrap_or_else(Timestamp::now);
                 let mut status = if new.assignee_id.is_some() || new.direction == Direction::Outbound { Status::Open } else { Status::New };
                 let mut last_public = (at, checked.body.as_str(), new.channel);
@@ -402,7 +399,7 @@ impl Store {
                 if let Some(s) = final_status {
                     status = *s;
                 }
-                let c = Conversation {
+                let mut c = Conversation {
                     id: Uuid::now_v7(),
                     tenant_id,
                     number,
@@ -422,12 +419,14 @@ impl Store {
                     updated_at: last_at,
                     last_message_at: last_public.0,
                 };
-                sqlx::query(&format!("INSERT INTO conversations ({COLS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17)"))
+                let number_sql = if reserved.is_some() { "$3" } else { "(SELECT COALESCE(MAX(number), $3) + 1 FROM conversations WHERE tenant_id = $2)" };
+                c.number = sqlx::query(&format!("INSERT INTO conversations ({COLS}) VALUES ($1, $2, {number_sql}, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17) RETURNING number"))
                     .bind(c.id).bind(tenant_id).bind(c.number).bind(c.customer_id).bind(&c.subject)
                     .bind(c.status.as_str()).bind(c.priority.as_str()).bind(c.reason.as_deref())
                     .bind(c.assignee_id).bind(c.team_id).bind(c.channel.as_str()).bind(c.language.as_str())
                     .bind(&c.preview).bind(c.message_count).bind(at.0).bind(c.updated_at.0).bind(c.last_message_at.0)
-                    .execute(&mut *tx).await?;
+                    .fetch_one(&mut *tx).await?
+                    .int("number")?;
                 for t in &c.tags {
                     sqlx::query("INSERT INTO conversation_tags (conversation_id, tag, tenant_id) VALUES ($1, $2, $3)")
                         .bind(c.id).bind(t).bind(tenant_id).execute(&mut *tx).await?;
@@ -438,7 +437,7 @@ impl Store {
                     .bind(msg_id).bind(tenant_id).bind(c.id).bind(new.direction.as_str()).bind(new.channel.as_str())
                     .bind(author).bind(&checked.body).bind(serde_json::to_string(&new.attachments).unwrap_or_else(|_| "[]".into())).bind(at.0)
                     .execute(&mut *tx).await?;
-                insert_event!(&mut *tx, &NewEvent {
+                pending.push(NewEvent {
                     tenant_id: Some(tenant_id), kind: kind::CONVERSATION_CREATED, subject_id: Some(c.id), actor_id: actor,
                     payload: json!({"number": c.number, "status": c.status, "channel": c.channel, "team_id": c.team_id,
                                     "assignee_id": c.assignee_id, "message_id": msg_id, "direction": new.direction}),
@@ -452,11 +451,12 @@ impl Store {
                         .bind(id).bind(tenant_id).bind(c.id).bind(f.direction.as_str()).bind(f.channel.as_str())
                         .bind(f.author_id).bind(&f.body).bind(serde_json::to_string(&f.attachments).unwrap_or_else(|_| "[]".into())).bind(fat.0)
                         .execute(&mut *tx).await?;
-                    insert_event!(&mut *tx, &NewEvent {
+                    pending.push(NewEvent {
                         tenant_id: Some(tenant_id), kind: kind::MESSAGE_ADDED, subject_id: Some(c.id), actor_id: f.author_id,
                         payload: json!({"message_id": id, "direction": f.direction, "channel": f.channel, "imported": true}),
                     });
                 }
+                insert_events!(&mut *tx, &pending);
                 created.push(c);
             }
             tx.commit().await?;

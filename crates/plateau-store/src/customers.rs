@@ -67,8 +67,9 @@ impl NewCustomer {
     }
 }
 
-/// Inserts a customer inside an open transaction; used on its own and when a
-/// conversation arrives from someone new.
+/// Inserts a customer and their identities inside an open transaction, and
+/// evaluates to the `customer.created` event for the caller to append (alone,
+/// or with the other events of the same change in one statement).
 macro_rules! insert_customer {
     ($tx:expr, $c:expr, $actor:expr) => {{
         let c: &plateau_core::model::Customer = $c;
@@ -94,11 +95,11 @@ macro_rules! insert_customer {
             }
             inserted?;
         }
-        $crate::events::insert_event!(&mut *$tx, &$crate::events::NewEvent {
+        $crate::events::NewEvent {
             tenant_id: Some(c.tenant_id), kind: plateau_core::event::kind::CUSTOMER_CREATED,
             subject_id: Some(c.id), actor_id: $actor,
             payload: serde_json::json!({"name": c.name}),
-        });
+        }
     }};
 }
 pub(crate) use insert_customer;
@@ -121,7 +122,8 @@ impl Store {
         };
         on_pool!(&self.write, p => {
             let mut tx = p.begin().await?;
-            insert_customer!(tx, &c, actor);
+            let created = insert_customer!(tx, &c, actor);
+            insert_event!(&mut *tx, &created);
             tx.commit().await?;
         });
         self.notify_committed();

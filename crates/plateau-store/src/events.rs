@@ -41,6 +41,52 @@ macro_rules! insert_event {
 }
 pub(crate) use insert_event;
 
+/// The multi-row form of [`INSERT_EVENT`] for `n` events: one statement where
+/// a change writes several events (a new customer and their conversation).
+pub(crate) fn insert_events_sql(n: usize) -> String {
+    let rows: Vec<String> = (0..n)
+        .map(|i| {
+            let b = i * 6;
+            format!(
+                "(${}, ${}, ${}, ${}, ${}, ${})",
+                b + 1,
+                b + 2,
+                b + 3,
+                b + 4,
+                b + 5,
+                b + 6
+            )
+        })
+        .collect();
+    format!(
+        "INSERT INTO events (tenant_id, kind, subject_id, actor_id, payload, created_at) VALUES {}",
+        rows.join(", ")
+    )
+}
+
+/// Appends all of `$evs` (a slice of `NewEvent`) on `$tx` in one statement.
+macro_rules! insert_events {
+    ($tx:expr, $evs:expr) => {{
+        let evs: &[$crate::events::NewEvent] = $evs;
+        if !evs.is_empty() {
+            let sql = $crate::events::insert_events_sql(evs.len());
+            let now = plateau_core::Timestamp::now().0;
+            let mut q = sqlx::query(&sql);
+            for ev in evs {
+                q = q
+                    .bind(ev.tenant_id)
+                    .bind(ev.kind)
+                    .bind(ev.subject_id)
+                    .bind(ev.actor_id)
+                    .bind(ev.payload.to_string())
+                    .bind(now);
+            }
+            q.execute($tx).await?;
+        }
+    }};
+}
+pub(crate) use insert_events;
+
 const SELECT_EVENTS: &str =
     "SELECT id, tenant_id, kind, subject_id, actor_id, payload, created_at FROM events";
 
