@@ -125,6 +125,38 @@ impl Store {
         Ok(())
     }
 
+    /// SQLite only: moves WAL checkpoints off the writer. A checkpoint copies
+    /// the log into the database file and fsyncs it; done by the writer (the
+    /// default every 1,000 pages) it stalls every write behind it. A dedicated
+    /// connection now checkpoints passively a few times a second, and the
+    /// writer only steps in if the log passes 10,000 pages (~40 MB).
+    pub async fn spawn_checkpointer(&self) -> Result<()> {
+        let Pool::Sqlite(write) = &self.write else {
+            return Ok(());
+        };
+        sqlx::query("PRAGMA wal_autocheckpoint=10000")
+            .execute(write)
+            .await?;
+        let opts = (*write.connect_options()).clone();
+        let checkpointer = SqlitePoolOptions::new()
+            .max_connections(1)
+            .connect_with(opts)
+            .await?;
+        tokio::spawn(async move {
+            let mut every = tokio::time::interval(Duration::from_millis(250));
+            loop {
+                every.tick().await;
+                if let Err(e) = sqlx::query("PRAGMA wal_checkpoint(PASSIVE)")
+                    .execute(&checkpointer)
+                    .await
+                {
+                    tracing::warn!(error = ?e, "WAL checkpoint failed; the writer will checkpoint itself");
+                }
+            }
+        });
+        Ok(())
+    }
+
     pub async fn ping(&self) -> Result<()> {
         on_pool!(&self.read, p => { sqlx::query("SELECT 1").execute(p).await?; });
         Ok(())

@@ -445,6 +445,10 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             } else {
                 println!("Plateau is running at {url}");
             }
+            store
+                .spawn_checkpointer()
+                .await
+                .context("starting the WAL checkpointer")?;
             let state = AppState::new(store.clone(), r.web);
             // Keep SQLite's planner statistics fresh as tables grow.
             let optimizer = store.clone();
