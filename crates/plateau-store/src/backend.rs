@@ -82,12 +82,17 @@ impl Store {
                 .pragma("cache_size", "-16000")
                 .pragma("temp_store", "memory")
                 .optimize_on_close(true, None);
+            // An embedded database's connections cannot go stale, so the pool's
+            // default liveness ping before each acquire would be a wasted round
+            // trip on every transaction.
             let write = SqlitePoolOptions::new()
                 .max_connections(1)
+                .test_before_acquire(false)
                 .connect_with(opts.clone())
                 .await?;
             let read = SqlitePoolOptions::new()
                 .max_connections(8)
+                .test_before_acquire(false)
                 .connect_with(opts.read_only(true).optimize_on_close(false, None))
                 .await?;
             Ok(Store {
