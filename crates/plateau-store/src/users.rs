@@ -40,6 +40,18 @@ fn membership(r: &impl PortableRow) -> Result<Membership> {
     })
 }
 
+const MEMBER_SELECT: &str = "SELECT u.id, u.email, u.display_name, u.locale, u.platform_admin, u.disabled, u.created_at, m.role, m.team_id, m.site_id \
+     FROM memberships m JOIN users u ON u.id = m.user_id";
+
+fn member(r: &impl PortableRow) -> Result<Member> {
+    Ok(Member {
+        user: user(r)?,
+        role: r.parse("role")?,
+        team_id: r.opt_uuid("team_id")?,
+        site_id: r.opt_uuid("site_id")?,
+    })
+}
+
 /// A member of a tenant as the directory and the board list them.
 #[derive(Debug, Clone, Serialize)]
 pub struct Member {
@@ -180,25 +192,19 @@ impl Store {
 
     pub async fn members(&self, tenant_id: Uuid) -> Result<Vec<Member>> {
         on_pool!(&self.read, p => {
-            let rows = sqlx::query(
-                "SELECT u.id, u.email, u.display_name, u.locale, u.platform_admin, u.disabled, u.created_at, m.role, m.team_id, m.site_id \
-                 FROM memberships m JOIN users u ON u.id = m.user_id WHERE m.tenant_id = $1 ORDER BY u.display_name")
+            let rows = sqlx::query(&format!("{MEMBER_SELECT} WHERE m.tenant_id = $1 ORDER BY u.display_name"))
                 .bind(tenant_id).fetch_all(p).await?;
-            rows.iter().map(|r| Ok(Member {
-                user: user(r)?,
-                role: r.parse("role")?,
-                team_id: r.opt_uuid("team_id")?,
-                site_id: r.opt_uuid("site_id")?,
-            })).collect()
+            rows.iter().map(member).collect()
         })
     }
 
+    /// One member of a tenant, by primary key; None if they do not belong to it.
     pub async fn member(&self, tenant_id: Uuid, user_id: Uuid) -> Result<Option<Member>> {
-        Ok(self
-            .members(tenant_id)
-            .await?
-            .into_iter()
-            .find(|m| m.user.id == user_id))
+        on_pool!(&self.read, p => {
+            sqlx::query(&format!("{MEMBER_SELECT} WHERE m.tenant_id = $1 AND m.user_id = $2"))
+                .bind(tenant_id).bind(user_id).fetch_optional(p).await?
+                .map(|r| member(&r)).transpose()
+        })
     }
 
     pub async fn create_session(

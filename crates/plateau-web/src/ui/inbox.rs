@@ -81,7 +81,8 @@ pub async fn page(
 ) -> Result<Response, UiError> {
     let tenant = tenant_for(&state, &user, &slug, Action::ViewConversations).await?;
     let tr = Tr::new(user.user.locale);
-    let me = state.store.member(tenant.id, user.user.id).await?;
+    let roster = state.store.members(tenant.id).await?;
+    let me = roster.iter().find(|m| m.user.id == user.user.id);
     let read_only = !user.actor.can(tenant.id, Action::Reply);
     // Advisors land on their own work; read-only and admin accounts on everything.
     let view = q.view.clone().unwrap_or_else(|| {
@@ -98,7 +99,7 @@ pub async fn page(
         .filter(|c| !c.is_empty())
         .and_then(|c| c.parse().ok());
     let team_id = if view == "team" {
-        me.as_ref().and_then(|m| m.team_id)
+        me.and_then(|m| m.team_id)
     } else {
         None
     };
@@ -124,12 +125,9 @@ pub async fn page(
         .conversations(tenant.id, &filter, cursor, 50)
         .await?;
 
-    let members: HashMap<Uuid, String> = state
-        .store
-        .members(tenant.id)
-        .await?
-        .into_iter()
-        .map(|m| (m.user.id, m.user.display_name))
+    let members: HashMap<Uuid, String> = roster
+        .iter()
+        .map(|m| (m.user.id, m.user.display_name.clone()))
         .collect();
     let teams: HashMap<Uuid, String> = state
         .store
@@ -183,7 +181,7 @@ pub async fn page(
     if read_only {
         names.retain(|v| *v == "all" || *v == "unassigned");
     }
-    if me.as_ref().and_then(|m| m.team_id).is_none() {
+    if me.and_then(|m| m.team_id).is_none() {
         names.retain(|v| *v != "team");
     }
     for v in names {
