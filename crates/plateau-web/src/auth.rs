@@ -83,7 +83,7 @@ pub fn session_cookie(value: String, secure: bool, max_age_secs: i64) -> Cookie<
     c
 }
 
-fn cookie_value(headers: &HeaderMap, name: &str) -> Option<String> {
+pub fn cookie_value(headers: &HeaderMap, name: &str) -> Option<String> {
     headers
         .get_all(header::COOKIE)
         .iter()
@@ -92,10 +92,6 @@ fn cookie_value(headers: &HeaderMap, name: &str) -> Option<String> {
         .filter_map(|kv| Cookie::parse(kv.trim().to_string()).ok())
         .find(|c| c.name() == name)
         .map(|c| c.value().to_string())
-}
-
-pub fn login_cookie_value(headers: &HeaderMap) -> Option<String> {
-    cookie_value(headers, LOGIN_COOKIE)
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

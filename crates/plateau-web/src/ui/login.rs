@@ -13,7 +13,7 @@ use serde::Deserialize;
 
 use super::{render, UiUser};
 use crate::auth::{
-    constant_time_eq, decoy_hash, digest, login_cookie_value, random_token, session_cookie,
+    constant_time_eq, cookie_value, decoy_hash, digest, random_token, session_cookie,
     verify_password, LOGIN_COOKIE, SESSION_COOKIE,
 };
 use crate::error::UiError;
@@ -131,7 +131,7 @@ pub async fn submit(
 ) -> Result<Response, UiError> {
     let lang = lang_of(&headers, Some(f.lang.as_str()));
     let next = safe_next(Some(&f.next));
-    let cookie = login_cookie_value(&headers).unwrap_or_default();
+    let cookie = cookie_value(&headers, LOGIN_COOKIE).unwrap_or_default();
     if cookie.is_empty() || !constant_time_eq(&cookie, &f.csrf) {
         return page(
             &state,
@@ -227,17 +227,7 @@ pub async fn logout(
     Form(f): Form<LogoutForm>,
 ) -> Result<Response, UiError> {
     user.check_csrf(&f.csrf)?;
-    if let Some(raw) = headers
-        .get_all(header::COOKIE)
-        .iter()
-        .filter_map(|v| v.to_str().ok())
-        .flat_map(|v| v.split(';'))
-        .find_map(|kv| {
-            kv.trim()
-                .strip_prefix(&format!("{SESSION_COOKIE}="))
-                .map(str::to_string)
-        })
-    {
+    if let Some(raw) = cookie_value(&headers, SESSION_COOKIE) {
         state.store.delete_session(&digest(&raw)).await?;
         state.auth_cache.clear();
     }
