@@ -214,6 +214,8 @@ struct Checked {
     body: String,
     reason: Option<String>,
     tags: Vec<String>,
+    /// A new customer's normalised name and identities.
+    customer: Option<(String, Vec<plateau_core::model::Identity>)>,
 }
 
 impl Store {
@@ -258,11 +260,16 @@ impl Store {
                 "a conversation starts with an inbound or outbound message",
             );
         }
+        let mut customer = None;
         if let CustomerRef::New(c) = &new.customer {
-            if let Err(StoreError::Domain(DomainError::Invalid(errs))) = c.validated("customer.") {
-                for e in errs {
-                    v.push(&e.field, e.message);
+            match c.validated("customer.") {
+                Ok(valid) => customer = Some(valid),
+                Err(StoreError::Domain(DomainError::Invalid(errs))) => {
+                    for e in errs {
+                        v.push(&e.field, e.message);
+                    }
                 }
+                Err(other) => return Err(other),
             }
         }
         v.finish()?;
@@ -271,6 +278,7 @@ impl Store {
             body: body.unwrap_or_default(),
             reason: reason.flatten(),
             tags: tags.unwrap_or_default(),
+            customer,
         })
     }
 
@@ -326,26 +334,26 @@ impl Store {
                 validate::text(&f.body, validate::MAX_BODY)
                     .map_err(|m| DomainError::field(format!("followups[{i}].body"), m))?;
             }
-            let checked = Self::check_new(&new)?;
+            let mut checked = Self::check_new(&new)?;
             let link = (new.assignee_id, new.team_id);
             if !links_checked.contains(&link) {
                 self.check_links(tenant_id, new.assignee_id, new.team_id)
                     .await?;
                 links_checked.push(link);
             }
-            let customer = match &new.customer {
-                CustomerRef::Existing(id) => Err(*id),
-                CustomerRef::New(c) => {
-                    let (name, identities) = c.validated("customer.")?;
-                    Ok(Customer {
-                        id: Uuid::now_v7(),
-                        tenant_id,
-                        name,
-                        profile: c.profile.clone(),
-                        identities,
-                        created_at: new.at.unwrap_or_else(Timestamp::now),
-                    })
+            let customer = match (&new.customer, checked.customer.take()) {
+                (CustomerRef::Existing(id), _) => Err(*id),
+                (CustomerRef::New(_), None) => {
+                    return Err(StoreError::Corrupt("new customer was not validated".into()))
                 }
+                (CustomerRef::New(c), Some((name, identities))) => Ok(Customer {
+                    id: Uuid::now_v7(),
+                    tenant_id,
+                    name,
+                    profile: c.profile.clone(),
+                    identities,
+                    created_at: new.at.unwrap_or_else(Timestamp::now),
+                }),
             };
             prepared.push((new, checked, customer, followups, status));
         }
