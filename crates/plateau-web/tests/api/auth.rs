@@ -8,20 +8,8 @@ use crate::helpers::*;
 #[tokio::test]
 async fn login_sets_a_hardened_session_cookie_and_bad_passwords_fail() {
     for app in apps().await {
-        let client = reqwest::Client::builder()
-            .cookie_store(true)
-            .redirect(reqwest::redirect::Policy::none())
-            .build()
-            .unwrap();
-        let page = client
-            .get(app.url("/login"))
-            .send()
-            .await
-            .unwrap()
-            .text()
-            .await
-            .unwrap();
-        let csrf = field(&page, "_csrf");
+        let client = cookie_client();
+        let csrf = login_csrf(&client, &app.url("/login")).await;
         let bad = client
             .post(app.url("/login"))
             .form(&[
@@ -33,15 +21,7 @@ async fn login_sets_a_hardened_session_cookie_and_bad_passwords_fail() {
             .await
             .unwrap();
         assert_eq!(bad.status(), StatusCode::UNAUTHORIZED, "{}", app.label());
-        let page = client
-            .get(app.url("/login"))
-            .send()
-            .await
-            .unwrap()
-            .text()
-            .await
-            .unwrap();
-        let csrf = field(&page, "_csrf");
+        let csrf = login_csrf(&client, &app.url("/login")).await;
         let ok = client
             .post(app.url("/login"))
             .form(&[
@@ -75,15 +55,7 @@ async fn login_sets_a_hardened_session_cookie_and_bad_passwords_fail() {
         assert_eq!(me.status(), StatusCode::OK);
 
         // Behind a TLS-terminating proxy the cookie is marked Secure.
-        let page = client
-            .get(app.url("/login"))
-            .send()
-            .await
-            .unwrap()
-            .text()
-            .await
-            .unwrap();
-        let csrf = field(&page, "_csrf");
+        let csrf = login_csrf(&client, &app.url("/login")).await;
         let ok = client
             .post(app.url("/login"))
             .header("x-forwarded-proto", "https")
@@ -109,11 +81,7 @@ async fn login_sets_a_hardened_session_cookie_and_bad_passwords_fail() {
 #[tokio::test]
 async fn login_without_the_form_token_is_refused() {
     for app in apps().await {
-        let client = reqwest::Client::builder()
-            .cookie_store(true)
-            .redirect(reqwest::redirect::Policy::none())
-            .build()
-            .unwrap();
+        let client = cookie_client();
         let r = client
             .post(app.url("/login"))
             .form(&[
@@ -290,17 +258,12 @@ async fn logout_ends_the_session() {
 #[tokio::test]
 async fn repeated_failed_logins_are_throttled() {
     for app in apps().await {
-        let client = reqwest::Client::builder()
-            .cookie_store(true)
-            .redirect(reqwest::redirect::Policy::none())
-            .build()
-            .unwrap();
+        let client = cookie_client();
         let attempt = |password: &'static str| {
             let client = client.clone();
             let url = app.url("/login");
             async move {
-                let page = client.get(&url).send().await.unwrap().text().await.unwrap();
-                let csrf = field(&page, "_csrf");
+                let csrf = login_csrf(&client, &url).await;
                 client
                     .post(&url)
                     .form(&[

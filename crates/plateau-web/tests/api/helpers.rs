@@ -237,20 +237,8 @@ impl App {
 
     /// A browser-like client logged in through the login form.
     pub async fn browser(&self, who: &str) -> Browser {
-        let client = reqwest::Client::builder()
-            .cookie_store(true)
-            .redirect(reqwest::redirect::Policy::none())
-            .build()
-            .unwrap();
-        let page = client
-            .get(self.url("/login"))
-            .send()
-            .await
-            .unwrap()
-            .text()
-            .await
-            .unwrap();
-        let csrf = field(&page, "_csrf");
+        let client = cookie_client();
+        let csrf = login_csrf(&client, &self.url("/login")).await;
         let r = client
             .post(self.url("/login"))
             .form(&[
@@ -300,6 +288,28 @@ impl Browser {
             .await
             .unwrap()
     }
+}
+
+/// A browser-like client: keeps cookies, does not follow redirects.
+pub fn cookie_client() -> reqwest::Client {
+    reqwest::Client::builder()
+        .cookie_store(true)
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .unwrap()
+}
+
+/// Opens the login page (which sets the login cookie) and returns its form token.
+pub async fn login_csrf(client: &reqwest::Client, login_url: &str) -> String {
+    let page = client
+        .get(login_url)
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    field(&page, "_csrf")
 }
 
 /// The value of the first hidden input named `name`.
