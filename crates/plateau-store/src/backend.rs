@@ -50,6 +50,9 @@ pub struct Store {
     /// PostgreSQL only: blocks of conversation numbers reserved per tenant
     /// (next, last). See `allocate_numbers`.
     pub(crate) numbers: Arc<std::sync::Mutex<std::collections::HashMap<uuid::Uuid, (i64, i64)>>>,
+    /// SQLite only: the task that commits queued conversation creations
+    /// together (see `group_commit`).
+    pub(crate) writer: Option<crate::group_commit::Writer>,
 }
 
 impl Store {
@@ -69,6 +72,7 @@ impl Store {
                 backend: Backend::Postgres,
                 committed: Arc::new(Notify::new()),
                 numbers: Default::default(),
+                writer: None,
             })
         } else if url.starts_with("sqlite:") {
             let opts = SqliteConnectOptions::from_str(url)?
@@ -95,7 +99,9 @@ impl Store {
                 .test_before_acquire(false)
                 .connect_with(opts.read_only(true).optimize_on_close(false, None))
                 .await?;
+            let writer = Some(crate::group_commit::Writer::spawn(write.clone()));
             Ok(Store {
+                writer,
                 write: Pool::Sqlite(write),
                 read: Pool::Sqlite(read),
                 backend: Backend::Sqlite,

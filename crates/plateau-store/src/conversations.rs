@@ -20,10 +20,10 @@ use crate::events::{insert_event, insert_events, NewEvent};
 use crate::row::{bind_args, Arg, Params, PortableRow};
 use crate::{Result, Store, StoreError};
 
-const COLS: &str = "id, tenant_id, number, customer_id, subject, status, priority, reason, assignee_id, team_id, channel, language, preview, message_count, created_at, updated_at, last_message_at";
+pub(crate) const COLS: &str = "id, tenant_id, number, customer_id, subject, status, priority, reason, assignee_id, team_id, channel, language, preview, message_count, created_at, updated_at, last_message_at";
 const PREVIEW_CHARS: usize = 160;
 
-fn conversation(r: &impl PortableRow) -> Result<Conversation> {
+pub(crate) fn conversation(r: &impl PortableRow) -> Result<Conversation> {
     Ok(Conversation {
         id: r.uuid("id")?,
         tenant_id: r.uuid("tenant_id")?,
@@ -46,7 +46,7 @@ fn conversation(r: &impl PortableRow) -> Result<Conversation> {
     })
 }
 
-fn message(r: &impl PortableRow) -> Result<Message> {
+pub(crate) fn message(r: &impl PortableRow) -> Result<Message> {
     let attachments: Vec<Attachment> = serde_json::from_str(&r.text("attachments")?)
         .map_err(|e| StoreError::Corrupt(format!("attachments: {e}")))?;
     Ok(Message {
@@ -209,13 +209,145 @@ pub struct Board {
 }
 
 /// Everything one write needs, checked against the tenant before the transaction.
-struct Checked {
+pub(crate) struct Checked {
     subject: String,
     body: String,
     reason: Option<String>,
     tags: Vec<String>,
     /// A new customer's normalised name and identities.
     customer: Option<(String, Vec<plateau_core::model::Identity>)>,
+}
+
+/// One conversation validated and ready to write: a new customer is already
+/// built (`Ok`), an existing one is referenced by id (`Err`).
+pub(crate) struct Prepared {
+    new: NewConversation,
+    checked: Checked,
+    customer: std::result::Result<Customer, Uuid>,
+    followups: Vec<NewMessage>,
+    status: Option<Status>,
+}
+
+/// Writes prepared conversations inside the open transaction `$tx` and
+/// evaluates to the created conversations. A macro, like the other write
+/// helpers, so one body serves both backends and the SQLite group writer.
+macro_rules! write_prepared {
+    ($tx:ident, $tenant_id:expr, $prepared:expr, $reserved:expr, $actor:expr) => {{
+        let mut created = Vec::with_capacity($prepared.len());
+        for (i, Prepared { new, checked, customer, followups, status: final_status }) in $prepared.iter().enumerate() {
+            // This conversation's events, written together in one statement.
+            let mut pending: Vec<NewEvent> = Vec::with_capacity(2 + followups.len());
+            let (customer_id, language) = match customer {
+                Ok(c) => {
+                    pending.push(insert_customer!($tx, c, $actor));
+                    (c.id, c.profile.language)
+                }
+                Err(id) => {
+                    let row = sqlx::query("SELECT language FROM customers WHERE tenant_id = $1 AND id = $2")
+                        .bind($tenant_id).bind(*id).fetch_optional(&mut *$tx).await?;
+                    let Some(row) = row else {
+                        return Err(DomainError::field("customer_id", "is not a customer of this tenant").into());
+                    };
+                    (*id, row.parse::<Language>("language")?)
+                }
+            };
+            // PostgreSQL: a number reserved before the transaction. SQLite has
+            // one writer, so the next number is read inside the INSERT itself
+            // (an index lookup on (tenant_id, number)) and stays gapless.
+            let number = $reserved.as_ref().map(|numbers| numbers[i]).unwrap_or(0);
+            let at = new.at.unwrap_or_else(Timestamp::now);
+            let mut status = if new.assignee_id.is_some() || new.direction == Direction::Outbound { Status::Open } else { Status::New };
+            let mut last_public = (at, checked.body.as_str(), new.channel);
+            let mut last_at = at;
+            for f in followups {
+                let fat = f.at.unwrap_or(at).max(last_at);
+                last_at = fat;
+                status = match f.direction {
+                    Direction::Outbound => status.after_reply(),
+                    Direction::Inbound => status.after_inbound(),
+                    Direction::Note => status,
+                };
+                if f.direction != Direction::Note {
+                    last_public = (fat, f.body.as_str(), f.channel);
+                }
+            }
+            if let Some(s) = final_status {
+                status = *s;
+            }
+            let mut c = Conversation {
+                id: Uuid::now_v7(),
+                tenant_id: $tenant_id,
+                number,
+                customer_id,
+                subject: checked.subject.clone(),
+                status,
+                priority: new.priority,
+                reason: checked.reason.clone(),
+                tags: checked.tags.clone(),
+                assignee_id: new.assignee_id,
+                team_id: new.team_id,
+                channel: last_public.2,
+                language: new.language.unwrap_or(language),
+                preview: preview(last_public.1),
+                message_count: 1 + followups.len() as i64,
+                created_at: at,
+                updated_at: last_at,
+                last_message_at: last_public.0,
+            };
+            let number_sql = if $reserved.is_some() { "$3" } else { "(SELECT COALESCE(MAX(number), $3) + 1 FROM conversations WHERE tenant_id = $2)" };
+            c.number = sqlx::query(&format!("INSERT INTO conversations ({COLS}) VALUES ($1, $2, {number_sql}, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17) RETURNING number"))
+                .bind(c.id).bind($tenant_id).bind(c.number).bind(c.customer_id).bind(&c.subject)
+                .bind(c.status.as_str()).bind(c.priority.as_str()).bind(c.reason.as_deref())
+                .bind(c.assignee_id).bind(c.team_id).bind(c.channel.as_str()).bind(c.language.as_str())
+                .bind(&c.preview).bind(c.message_count).bind(at.0).bind(c.updated_at.0).bind(c.last_message_at.0)
+                .fetch_one(&mut *$tx).await?
+                .int("number")?;
+            for t in &c.tags {
+                sqlx::query("INSERT INTO conversation_tags (conversation_id, tag, tenant_id) VALUES ($1, $2, $3)")
+                    .bind(c.id).bind(t).bind($tenant_id).execute(&mut *$tx).await?;
+            }
+            let msg_id = Uuid::now_v7();
+            let author = if new.direction == Direction::Outbound { $actor } else { None };
+            sqlx::query("INSERT INTO messages (id, tenant_id, conversation_id, direction, channel, author_id, body, attachments, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)")
+                .bind(msg_id).bind($tenant_id).bind(c.id).bind(new.direction.as_str()).bind(new.channel.as_str())
+                .bind(author).bind(&checked.body).bind(serde_json::to_string(&new.attachments).unwrap_or_else(|_| "[]".into())).bind(at.0)
+                .execute(&mut *$tx).await?;
+            pending.push(NewEvent {
+                tenant_id: Some($tenant_id), kind: kind::CONVERSATION_CREATED, subject_id: Some(c.id), actor_id: $actor,
+                payload: json!({"number": c.number, "status": c.status, "channel": c.channel, "team_id": c.team_id,
+                                "assignee_id": c.assignee_id, "message_id": msg_id, "direction": new.direction}),
+            });
+            let mut prev = at;
+            for f in followups {
+                let fat = f.at.unwrap_or(at).max(prev);
+                prev = fat;
+                let id = Uuid::now_v7();
+                sqlx::query("INSERT INTO messages (id, tenant_id, conversation_id, direction, channel, author_id, body, attachments, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)")
+                    .bind(id).bind($tenant_id).bind(c.id).bind(f.direction.as_str()).bind(f.channel.as_str())
+                    .bind(f.author_id).bind(&f.body).bind(serde_json::to_string(&f.attachments).unwrap_or_else(|_| "[]".into())).bind(fat.0)
+                    .execute(&mut *$tx).await?;
+                pending.push(NewEvent {
+                    tenant_id: Some($tenant_id), kind: kind::MESSAGE_ADDED, subject_id: Some(c.id), actor_id: f.author_id,
+                    payload: json!({"message_id": id, "direction": f.direction, "channel": f.channel, "imported": true}),
+                });
+            }
+            insert_events!(&mut *$tx, &pending);
+            created.push(c);
+        }
+        created
+    }};
+}
+
+/// The SQLite group writer's entry point: one job's conversations, written on
+/// the connection whose transaction the writer shares between jobs.
+pub(crate) async fn write_sqlite(
+    conn: &mut sqlx::SqliteConnection,
+    tenant_id: Uuid,
+    prepared: &[Prepared],
+    actor: Option<Uuid>,
+) -> Result<Vec<Conversation>> {
+    let reserved: Option<Vec<i64>> = None;
+    Ok(write_prepared!(conn, tenant_id, prepared, reserved, actor))
 }
 
 impl Store {
@@ -355,9 +487,14 @@ impl Store {
                     created_at: new.at.unwrap_or_else(Timestamp::now),
                 }),
             };
-            prepared.push((new, checked, customer, followups, status));
+            prepared.push(Prepared {
+                new,
+                checked,
+                customer,
+                followups,
+                status,
+            });
         }
-        let mut created = Vec::with_capacity(prepared.len());
         let reserved = match self.backend {
             crate::Backend::Postgres => Some(
                 self.allocate_numbers(tenant_id, prepared.len() as i64)
@@ -365,109 +502,16 @@ impl Store {
             ),
             crate::Backend::Sqlite => None,
         };
-        on_pool!(&self.write, p => {
+        if let Some(writer) = &self.writer {
+            let created = writer.write(tenant_id, prepared, actor).await?;
+            self.notify_committed();
+            return Ok(created);
+        }
+        let created = on_pool!(&self.write, p => {
             let mut tx = p.begin().await?;
-            for (i, (new, checked, customer, followups, final_status)) in prepared.iter().enumerate() {
-                // This conversation's events, written together in one statement.
-                let mut pending: Vec<NewEvent> = Vec::with_capacity(2 + followups.len());
-                let (customer_id, language) = match customer {
-                    Ok(c) => {
-                        pending.push(insert_customer!(tx, c, actor));
-                        (c.id, c.profile.language)
-                    }
-                    Err(id) => {
-                        let row = sqlx::query("SELECT language FROM customers WHERE tenant_id = $1 AND id = $2")
-                            .bind(tenant_id).bind(*id).fetch_optional(&mut *tx).await?;
-                        let Some(row) = row else {
-                            return Err(DomainError::field("customer_id", "is not a customer of this tenant").into());
-                        };
-                        (*id, row.parse::<Language>("language")?)
-                    }
-                };
-                // PostgreSQL: a number reserved before the transaction. SQLite has
-                // one writer, so the next number is read inside the INSERT itself
-                // (an index lookup on (tenant_id, number)) and stays gapless.
-                let number = reserved.as_ref().map(|numbers| numbers[i]).unwrap_or(0);
-                let at = new.at.unwrap_or_else(Timestamp::now);
-                let mut status = if new.assignee_id.is_some() || new.direction == Direction::Outbound { Status::Open } else { Status::New };
-                let mut last_public = (at, checked.body.as_str(), new.channel);
-                let mut last_at = at;
-                for f in followups {
-                    let fat = f.at.unwrap_or(at).max(last_at);
-                    last_at = fat;
-                    status = match f.direction {
-                        Direction::Outbound => status.after_reply(),
-                        Direction::Inbound => status.after_inbound(),
-                        Direction::Note => status,
-                    };
-                    if f.direction != Direction::Note {
-                        last_public = (fat, f.body.as_str(), f.channel);
-                    }
-                }
-                if let Some(s) = final_status {
-                    status = *s;
-                }
-                let mut c = Conversation {
-                    id: Uuid::now_v7(),
-                    tenant_id,
-                    number,
-                    customer_id,
-                    subject: checked.subject.clone(),
-                    status,
-                    priority: new.priority,
-                    reason: checked.reason.clone(),
-                    tags: checked.tags.clone(),
-                    assignee_id: new.assignee_id,
-                    team_id: new.team_id,
-                    channel: last_public.2,
-                    language: new.language.unwrap_or(language),
-                    preview: preview(last_public.1),
-                    message_count: 1 + followups.len() as i64,
-                    created_at: at,
-                    updated_at: last_at,
-                    last_message_at: last_public.0,
-                };
-                let number_sql = if reserved.is_some() { "$3" } else { "(SELECT COALESCE(MAX(number), $3) + 1 FROM conversations WHERE tenant_id = $2)" };
-                c.number = sqlx::query(&format!("INSERT INTO conversations ({COLS}) VALUES ($1, $2, {number_sql}, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17) RETURNING number"))
-                    .bind(c.id).bind(tenant_id).bind(c.number).bind(c.customer_id).bind(&c.subject)
-                    .bind(c.status.as_str()).bind(c.priority.as_str()).bind(c.reason.as_deref())
-                    .bind(c.assignee_id).bind(c.team_id).bind(c.channel.as_str()).bind(c.language.as_str())
-                    .bind(&c.preview).bind(c.message_count).bind(at.0).bind(c.updated_at.0).bind(c.last_message_at.0)
-                    .fetch_one(&mut *tx).await?
-                    .int("number")?;
-                for t in &c.tags {
-                    sqlx::query("INSERT INTO conversation_tags (conversation_id, tag, tenant_id) VALUES ($1, $2, $3)")
-                        .bind(c.id).bind(t).bind(tenant_id).execute(&mut *tx).await?;
-                }
-                let msg_id = Uuid::now_v7();
-                let author = if new.direction == Direction::Outbound { actor } else { None };
-                sqlx::query("INSERT INTO messages (id, tenant_id, conversation_id, direction, channel, author_id, body, attachments, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)")
-                    .bind(msg_id).bind(tenant_id).bind(c.id).bind(new.direction.as_str()).bind(new.channel.as_str())
-                    .bind(author).bind(&checked.body).bind(serde_json::to_string(&new.attachments).unwrap_or_else(|_| "[]".into())).bind(at.0)
-                    .execute(&mut *tx).await?;
-                pending.push(NewEvent {
-                    tenant_id: Some(tenant_id), kind: kind::CONVERSATION_CREATED, subject_id: Some(c.id), actor_id: actor,
-                    payload: json!({"number": c.number, "status": c.status, "channel": c.channel, "team_id": c.team_id,
-                                    "assignee_id": c.assignee_id, "message_id": msg_id, "direction": new.direction}),
-                });
-                let mut prev = at;
-                for f in followups {
-                    let fat = f.at.unwrap_or(at).max(prev);
-                    prev = fat;
-                    let id = Uuid::now_v7();
-                    sqlx::query("INSERT INTO messages (id, tenant_id, conversation_id, direction, channel, author_id, body, attachments, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)")
-                        .bind(id).bind(tenant_id).bind(c.id).bind(f.direction.as_str()).bind(f.channel.as_str())
-                        .bind(f.author_id).bind(&f.body).bind(serde_json::to_string(&f.attachments).unwrap_or_else(|_| "[]".into())).bind(fat.0)
-                        .execute(&mut *tx).await?;
-                    pending.push(NewEvent {
-                        tenant_id: Some(tenant_id), kind: kind::MESSAGE_ADDED, subject_id: Some(c.id), actor_id: f.author_id,
-                        payload: json!({"message_id": id, "direction": f.direction, "channel": f.channel, "imported": true}),
-                    });
-                }
-                insert_events!(&mut *tx, &pending);
-                created.push(c);
-            }
+            let created = write_prepared!(tx, tenant_id, prepared, reserved, actor);
             tx.commit().await?;
+            created
         });
         self.notify_committed();
         Ok(created)
@@ -627,7 +671,7 @@ impl Store {
         Ok(Page { items, next_cursor })
     }
 
-    async fn fill_tags(&self, items: &mut [Conversation]) -> Result<()> {
+    pub(crate) async fn fill_tags(&self, items: &mut [Conversation]) -> Result<()> {
         if items.is_empty() {
             return Ok(());
         }

@@ -165,6 +165,19 @@ impl Store {
         })
     }
 
+    /// The newest event id a consumer may resume after without skipping an
+    /// event that commits later: on PostgreSQL, the same horizon as
+    /// [`Store::events_after`] (transactions older than every running one).
+    pub async fn settled_event_id(&self) -> Result<i64> {
+        match self.backend {
+            Backend::Sqlite => self.last_event_id().await,
+            Backend::Postgres => on_pool!(&self.read, p => {
+                sqlx::query("SELECT COALESCE(MAX(id), 0) AS id FROM events WHERE txid < pg_snapshot_xmin(pg_current_snapshot())")
+                    .fetch_one(p).await?.int("id")
+            }),
+        }
+    }
+
     /// Starts the tailer that republishes committed events to subscribers.
     ///
     /// It starts from the current end of the log (a browser reconnecting asks

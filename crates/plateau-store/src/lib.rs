@@ -8,8 +8,10 @@ pub mod customers;
 pub mod directory;
 pub mod error;
 pub mod events;
+mod group_commit;
 pub mod migrate;
 mod row;
+pub mod search_feed;
 pub mod users;
 pub mod volumes;
 

@@ -512,3 +512,68 @@ async fn migrations_are_idempotent_and_guard_their_text() {
         let _ = Uuid::now_v7();
     }
 }
+
+/// Concurrent creations are committed in groups on SQLite; a failing request
+/// inside a group must neither fail nor lose the others, and must write nothing.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn concurrent_creations_are_isolated_from_each_others_failures() {
+    for db in testing::all().await.unwrap() {
+        let s = &db.store;
+        let t = s.create_tenant("acme", "Acme", None).await.unwrap();
+        let email_only = |email: String| {
+            CustomerRef::New(NewCustomer {
+                name: "Client".into(),
+                profile: profile(),
+                identities: vec![(IdentityKind::Email, email)],
+            })
+        };
+        s.create_conversation(
+            t.id,
+            new_conv(email_only("taken@x.fr".into()), "first"),
+            None,
+        )
+        .await
+        .unwrap();
+        let before = event_count(s).await;
+        let mut tasks = Vec::new();
+        for i in 0..60 {
+            let s = s.clone();
+            let tenant = t.id;
+            // Every sixth request reuses an existing customer's e-mail.
+            let email = if i % 6 == 0 {
+                "taken@x.fr".to_string()
+            } else {
+                format!("c{i}@x.fr")
+            };
+            let conv = new_conv(email_only(email), &format!("conv {i}"));
+            tasks.push(tokio::spawn(async move {
+                s.create_conversation(tenant, conv, None).await
+            }));
+        }
+        let (mut ok, mut conflicts) = (Vec::new(), 0);
+        for t in tasks {
+            match t.await.unwrap() {
+                Ok(c) => ok.push(c),
+                Err(StoreError::Domain(DomainError::Conflict(_))) => conflicts += 1,
+                Err(e) => panic!("{}: unexpected {e:?}", db.label),
+            }
+        }
+        assert_eq!((ok.len(), conflicts), (50, 10), "{}", db.label);
+        // Each success wrote its customer and its conversation event; the
+        // failures wrote nothing.
+        assert_eq!(event_count(s).await, before + 2 * 50, "{}", db.label);
+        let listed = s
+            .conversations(t.id, &InboxFilter::default(), None, 100)
+            .await
+            .unwrap()
+            .items;
+        assert_eq!(listed.len(), 51, "{}", db.label);
+        let mut numbers: Vec<i64> = ok.iter().map(|c| c.number).collect();
+        numbers.sort_unstable();
+        numbers.dedup();
+        assert_eq!(numbers.len(), 50, "{}: numbers are unique", db.label);
+        if db.label == "sqlite" {
+            assert_eq!(numbers, (2..=51).collect::<Vec<_>>(), "gapless on SQLite");
+        }
+    }
+}
