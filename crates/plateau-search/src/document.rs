@@ -106,6 +106,9 @@ pub struct SearchDocument {
     /// Free text of a forum answer, conversation or message.
     #[serde(default)]
     pub body: String,
+    /// The thread a message or forum answer belongs to, so a hit can open it.
+    #[serde(default)]
+    pub parent_id: Option<Uuid>,
     #[serde(default)]
     pub product: Option<String>,
     #[serde(default)]
@@ -137,6 +140,7 @@ impl SearchDocument {
             resolution: String::new(),
             cause: String::new(),
             body: String::new(),
+            parent_id: None,
             product: None,
             state: None,
             audience: None,

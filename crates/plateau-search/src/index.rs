@@ -367,6 +367,7 @@ impl Index {
             title,
             title_html,
             snippet_html,
+            parent_id: text_of(f.parent).and_then(|s| Uuid::parse_str(&s).ok()),
             product: text_of(f.product),
             state: text_of(f.state).and_then(|s| ArticleState::from_code(&s)),
             audience: text_of(f.audience).and_then(|s| Audience::from_code(&s)),

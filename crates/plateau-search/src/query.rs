@@ -148,6 +148,8 @@ pub struct Hit {
     pub title_html: String,
     /// A passage of the text, HTML-escaped, with matched words in `<mark>`.
     pub snippet_html: String,
+    /// The thread of a message or forum answer.
+    pub parent_id: Option<Uuid>,
     pub product: Option<String>,
     pub state: Option<ArticleState>,
     pub audience: Option<Audience>,

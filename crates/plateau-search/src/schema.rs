@@ -37,6 +37,7 @@ pub struct Fields {
     pub key: Field,
     pub tenant: Field,
     pub id: Field,
+    pub parent: Field,
     /// Hierarchical facets: /kind/x, /language/x, /product/x, /state/x,
     /// /audience/x, /tag/x. Filters are term queries on these; facet counts
     /// come from the same field.
@@ -90,6 +91,7 @@ pub fn build() -> (Schema, Fields) {
         key: b.add_text_field("key", STRING),
         tenant: b.add_text_field("tenant_id", STRING),
         id: b.add_text_field("id", STRING | STORED),
+        parent: b.add_text_field("parent_id", stored.clone()),
         facets: b.add_facet_field("facets", FacetOptions::default()),
         kind: b.add_text_field("kind", stored.clone()),
         language: b.add_text_field("language", stored.clone()),
@@ -131,6 +133,9 @@ pub fn to_tantivy(fields: &Fields, doc: &SearchDocument) -> TantivyDocument {
     d.add_text(fields.key, key(doc.tenant_id, doc.id));
     d.add_text(fields.tenant, doc.tenant_id.to_string());
     d.add_text(fields.id, doc.id.to_string());
+    if let Some(parent) = doc.parent_id {
+        d.add_text(fields.parent, parent.to_string());
+    }
 
     d.add_facet(fields.facets, facet("kind", doc.kind.code()));
     d.add_facet(fields.facets, facet("language", doc.language.code()));

@@ -70,7 +70,7 @@ if (liveIds.length && tenantId && "EventSource" in window) {
 
 let selected = -1;
 
-function rows() { return Array.from(document.querySelectorAll("table[data-nav-list] tbody tr")); }
+function rows() { return Array.from(document.querySelectorAll("table[data-nav-list] tbody tr, ol[data-list] > li[data-row]")); }
 
 function select(i) {
   const all = rows();
@@ -148,6 +148,11 @@ document.addEventListener("keydown", (e) => {
     case "a": {
       const take = document.querySelector("form[data-take]");
       if (take) { e.preventDefault(); take.requestSubmit(); }
+      break;
+    }
+    case "/": {
+      const box = document.getElementById("search-q") || document.getElementById("topsearch-q");
+      if (box) { e.preventDefault(); box.focus(); box.select(); }
       break;
     }
     case "?": { const d = document.getElementById("shortcuts"); if (d) { e.preventDefault(); d.showModal(); } break; }

@@ -7,6 +7,7 @@ pub mod auth;
 mod cache;
 pub mod error;
 pub mod i18n;
+pub mod indexer;
 mod ops;
 mod realtime;
 mod svg;
@@ -45,6 +46,8 @@ impl Default for WebConfig {
 pub struct Inner {
     pub store: Store,
     pub events: broadcast::Sender<Event>,
+    /// Articles, conversations and messages, kept current by `indexer`.
+    pub search: Arc<plateau_search::Index>,
     pub config: WebConfig,
     pub started: Instant,
     /// Flipped to true when the server stops, so open SSE streams end.
@@ -72,13 +75,27 @@ impl std::ops::Deref for AppState {
 }
 
 impl AppState {
-    /// Builds the state and starts the event-log tailer that feeds realtime push.
-    pub fn new(store: Store, config: WebConfig) -> AppState {
+    /// Builds the state with an in-memory search index (tests, throwaway
+    /// servers); see [`AppState::with_search`].
+    pub fn new(store: Store, config: WebConfig) -> anyhow::Result<AppState> {
+        let index = plateau_search::Index::create_in_ram()?;
+        Ok(Self::with_search(store, config, Arc::new(index)))
+    }
+
+    /// Builds the state and starts the event-log consumers: the tailer that
+    /// feeds realtime push, and the indexer that keeps `search` current.
+    pub fn with_search(
+        store: Store,
+        config: WebConfig,
+        search: Arc<plateau_search::Index>,
+    ) -> AppState {
         let events = store.spawn_tailer(4096);
         let (stopping, _) = tokio::sync::watch::channel(false);
+        indexer::spawn(store.clone(), search.clone(), &events, stopping.subscribe());
         AppState(Arc::new(Inner {
             store,
             events,
+            search,
             config,
             started: Instant::now(),
             stopping,

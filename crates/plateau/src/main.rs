@@ -70,6 +70,12 @@ enum Command {
         #[arg(long)]
         scale: Option<usize>,
     },
+    /// Rebuild the search index from the database (after an upgrade that
+    /// changes the index format, or if the index directory was lost).
+    Reindex {
+        #[command(flatten)]
+        db: DbArgs,
+    },
     /// Manage users.
     User {
         #[command(subcommand)]
@@ -120,6 +126,8 @@ enum ConfigCommand {
 
 struct Resolved {
     database_url: String,
+    /// Holds the SQLite database (by default) and the search index.
+    data_dir: PathBuf,
     listen: String,
     web: WebConfig,
 }
@@ -160,6 +168,7 @@ fn resolve(file: &FileConfig, db: &DbArgs, listen: Option<String>) -> anyhow::Re
         web.body_limit_bytes = usize::try_from(k.max(1))? * 1024;
     }
     Ok(Resolved {
+        data_dir,
         database_url,
         listen,
         web,
@@ -200,6 +209,18 @@ fn init_logging(format: &str) {
     } else {
         builder.with_ansi(std::io::stderr().is_terminal()).init();
     }
+}
+
+/// Opens the search index under the data directory. An index written by an
+/// older, incompatible version is reported with the command that fixes it.
+fn open_index(data_dir: &std::path::Path) -> anyhow::Result<plateau_search::Index> {
+    let dir = data_dir.join("search");
+    plateau_search::Index::open_or_create(&dir).with_context(|| {
+        format!(
+            "cannot open the search index in {}; if Plateau was upgraded, rebuild it with `plateau reindex`",
+            dir.display()
+        )
+    })
 }
 
 async fn open(url: &str) -> anyhow::Result<Store> {
@@ -340,6 +361,27 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
                 println!("Added {n} conversations to orbitel.");
             }
         }
+        Command::Reindex { db } => {
+            init_logging(&log_format);
+            let r = resolve(&file, &db, None)?;
+            let store = open(&r.database_url).await?;
+            let dir = r.data_dir.join("search");
+            // A fresh directory: the old one may be of an incompatible format.
+            if dir.exists() {
+                std::fs::remove_dir_all(&dir)
+                    .with_context(|| format!("cannot remove {}", dir.display()))?;
+            }
+            let index = open_index(&r.data_dir)?;
+            let bar = reindex_bar(progress);
+            let started = std::time::Instant::now();
+            let n = plateau_web::indexer::rebuild(&store, &index, &bar).await?;
+            bar.0.finish_and_clear();
+            println!(
+                "Indexed {n} documents in {:.1} s into {}.",
+                started.elapsed().as_secs_f64(),
+                dir.display()
+            );
+        }
         Command::User {
             command:
                 UserCommand::Add {
@@ -449,7 +491,8 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
                 .spawn_checkpointer()
                 .await
                 .context("starting the WAL checkpointer")?;
-            let state = AppState::new(store.clone(), r.web);
+            let index = std::sync::Arc::new(open_index(&r.data_dir)?);
+            let state = AppState::with_search(store.clone(), r.web, index);
             // Keep SQLite's planner statistics fresh as tables grow.
             let optimizer = store.clone();
             tokio::spawn(async move {
@@ -468,6 +511,32 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
         }
     }
     Ok(())
+}
+
+/// The reindex progress bar (hidden when stderr is not a terminal).
+struct ReindexBar(indicatif::ProgressBar);
+
+fn reindex_bar(visible: bool) -> ReindexBar {
+    let bar = if visible {
+        indicatif::ProgressBar::new(0)
+    } else {
+        indicatif::ProgressBar::hidden()
+    };
+    if let Ok(style) = indicatif::ProgressStyle::with_template(
+        "{spinner} indexing {wide_bar} {human_pos}/{human_len} documents ({per_sec}, {eta} left)",
+    ) {
+        bar.set_style(style);
+    }
+    ReindexBar(bar)
+}
+
+impl plateau_web::indexer::Progress for ReindexBar {
+    fn set_total(&self, total: u64) {
+        self.0.set_length(total);
+    }
+    fn advance(&self, n: u64) {
+        self.0.inc(n);
+    }
 }
 
 fn describe(e: &plateau_store::StoreError) -> String {

@@ -7,6 +7,7 @@ pub mod conversations;
 mod customers;
 mod directory;
 mod me;
+pub mod search;
 pub mod staffing;
 
 use axum::extract::{FromRequest, FromRequestParts, Request};
@@ -58,6 +59,7 @@ pub fn routes() -> Router<AppState> {
         )
         .route("/tenants/{tenant}/events", get(directory::audit))
         .route("/tenants/{tenant}/board", get(board::board))
+        .route("/tenants/{tenant}/search", get(search::search))
         .route("/tenants/{tenant}/staffing", get(staffing::staffing))
         .route(
             "/tenants/{tenant}/customers",
@@ -105,6 +107,7 @@ pub fn routes() -> Router<AppState> {
         directory::list_teams, directory::create_team, directory::list_members, directory::create_member,
         directory::set_member, directory::audit,
         board::board,
+        search::search,
         staffing::staffing,
         customers::list, customers::create, customers::show, customers::update,
         conversations::list, conversations::create, conversations::show, conversations::update,

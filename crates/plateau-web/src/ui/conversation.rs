@@ -31,6 +31,8 @@ use crate::AppState;
 pub struct TimelineItem {
     /// `inbound`, `outbound`, `note` or `change`.
     pub kind: &'static str,
+    /// `m-<message id>` for messages, so a search hit can point at one.
+    pub anchor: String,
     pub author: String,
     pub channel_label: String,
     pub body: String,
@@ -179,6 +181,7 @@ pub async fn page(
                 m.created_at,
                 TimelineItem {
                     kind: m.direction.as_str(),
+                    anchor: format!("m-{}", m.id),
                     author,
                     channel_label: tr.e("channel", m.channel.as_str()),
                     body: m.body.clone(),
@@ -208,6 +211,7 @@ pub async fn page(
             ev.created_at,
             TimelineItem {
                 kind: "change",
+                anchor: String::new(),
                 author,
                 channel_label: String::new(),
                 body,

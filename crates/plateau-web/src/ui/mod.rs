@@ -6,6 +6,7 @@ mod board;
 mod conversation;
 mod inbox;
 mod login;
+mod search;
 mod settings;
 mod staffing;
 
@@ -46,6 +47,8 @@ pub fn routes() -> Router<AppState> {
         .route("/t/{tenant}/c/{number}/update", post(conversation::update))
         .route("/t/{tenant}/c/{number}/take", post(conversation::take))
         .route("/t/{tenant}/board", get(board::page))
+        .route("/t/{tenant}/search", get(search::page))
+        .route("/t/{tenant}/open/{id}", get(search::open))
         .route("/t/{tenant}/staffing", get(staffing::page))
         .route(
             "/assets/app.css",

@@ -163,7 +163,7 @@ pub async fn spawn_app(db: TestDb, config: WebConfig) -> App {
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let base = format!("http://{}", listener.local_addr().unwrap());
     let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
-    let state = AppState::new(s, config);
+    let state = AppState::new(s, config).unwrap();
     tokio::spawn(plateau_web::serve(listener, state, async {
         let _ = stopped.await;
     }));

@@ -1,0 +1,213 @@
+//! The desk's search box: one query over the tenant's knowledge-base articles,
+//! conversations and messages, with facets and highlighted snippets. A query
+//! never fails on its text: syntax the engine does not understand is searched
+//! as plain words, and an over-long query is cut and flagged as such.
+
+use axum::extract::{Path, State};
+use axum::Json;
+use plateau_core::policy::Action;
+use plateau_search::{DocKind, Filters, SearchRequest, MAX_QUERY_CHARS};
+use serde::{Deserialize, Serialize};
+use utoipa::{IntoParams, ToSchema};
+use uuid::Uuid;
+
+use super::{tenant_for, ApiQuery};
+use crate::auth::CurrentUser;
+use crate::error::WebError;
+use crate::indexer::NOTE_TAG;
+use crate::AppState;
+
+/// At most this many hits per page; deeper pages use `offset`.
+pub const MAX_LIMIT: usize = 50;
+
+#[derive(Debug, Deserialize, IntoParams)]
+pub struct SearchParams {
+    /// What the person typed. Quotes make a phrase.
+    #[serde(default)]
+    pub q: String,
+    /// Comma-separated kinds to search: article, conversation, message.
+    /// Default: all the caller may see.
+    pub kind: Option<String>,
+    /// fr or en: search only this language's documents.
+    pub language: Option<String>,
+    /// Treat the last word as a prefix (search as you type).
+    #[serde(default)]
+    pub as_you_type: bool,
+    pub limit: Option<usize>,
+    #[serde(default)]
+    pub offset: usize,
+}
+
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct SearchHit {
+    /// article, conversation or message.
+    pub kind: String,
+    pub id: Uuid,
+    /// The conversation a message belongs to.
+    pub conversation_id: Option<Uuid>,
+    pub language: String,
+    pub title: String,
+    /// The title, HTML-escaped, with matched words in `<mark>`.
+    pub title_html: String,
+    /// A passage, HTML-escaped, with matched words in `<mark>`.
+    pub snippet_html: String,
+    /// KCS confidence of an article: wip, not_validated, validated, archived.
+    pub state: Option<String>,
+    pub audience: Option<String>,
+    pub product: Option<String>,
+    pub tags: Vec<String>,
+    /// Where the desk shows this hit.
+    pub url: String,
+}
+
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct FacetCount {
+    pub value: String,
+    pub count: u64,
+}
+
+#[derive(Debug, Clone, Default, Serialize, ToSchema)]
+pub struct SearchResponse {
+    /// The text actually searched.
+    pub query: String,
+    /// The query was too long and was cut to `query`.
+    pub truncated: bool,
+    pub total: usize,
+    pub hits: Vec<SearchHit>,
+    /// Matching documents per kind, over all pages.
+    pub kinds: Vec<FacetCount>,
+}
+
+/// Runs a search on behalf of `user` in tenant `tenant_id` (already checked
+/// for `ViewConversations`). Internal notes are left out for those who may
+/// not read them.
+pub async fn run(
+    state: &AppState,
+    user: &CurrentUser,
+    tenant_slug: &str,
+    tenant_id: Uuid,
+    params: &SearchParams,
+) -> Result<SearchResponse, WebError> {
+    let notes_visible = user.actor.can(tenant_id, Action::ViewInternalNotes);
+    let mut kinds = match &params.kind {
+        None => vec![DocKind::Article, DocKind::Conversation, DocKind::Message],
+        Some(list) => list
+            .split(',')
+            .filter(|k| !k.trim().is_empty())
+            .map(|k| {
+                DocKind::from_code(k.trim())
+                    .filter(|k| *k != DocKind::ForumAnswer)
+                    .ok_or_else(|| {
+                        WebError::bad_request(
+                            "invalid_query",
+                            format!("kind {k:?} is not one of article, conversation, message"),
+                        )
+                    })
+            })
+            .collect::<Result<Vec<_>, _>>()?,
+    };
+    if !notes_visible {
+        // A client viewer reads the customer exchange but never internal
+        // notes, and the index cannot exclude by tag; leave messages out.
+        kinds.retain(|k| *k != DocKind::Message);
+    }
+    let language = match params.language.as_deref() {
+        None | Some("") => None,
+        Some(code) => Some(plateau_search::Language::from_code(code).ok_or_else(|| {
+            WebError::bad_request(
+                "invalid_query",
+                format!("language {code:?} is not fr or en"),
+            )
+        })?),
+    };
+    let limit = params.limit.unwrap_or(20).clamp(1, MAX_LIMIT);
+    let mut request = SearchRequest::new(tenant_id, &params.q)
+        .filters(Filters {
+            kinds: kinds.clone(),
+            ..Filters::default()
+        })
+        .as_you_type(params.as_you_type)
+        .limit(limit);
+    request.offset = params.offset.min(10_000);
+    request.facets = true;
+    if let Some(l) = language {
+        request = request.language(l);
+    }
+    let index = state.search.clone();
+    let results = if kinds.is_empty() {
+        None
+    } else {
+        // Scoring is CPU work; keep it off the request threads.
+        Some(
+            tokio::task::spawn_blocking(move || index.search(&request))
+                .await
+                .map_err(|e| WebError::Internal(e.into()))?
+                .map_err(|e| WebError::Internal(e.into()))?,
+        )
+    };
+    let Some(results) = results else {
+        return Ok(SearchResponse {
+            query: params.q.chars().take(MAX_QUERY_CHARS).collect(),
+            truncated: params.q.chars().count() > MAX_QUERY_CHARS,
+            total: 0,
+            hits: Vec::new(),
+            kinds: Vec::new(),
+        });
+    };
+    let hits = results
+        .hits
+        .into_iter()
+        .filter(|h| notes_visible || !h.tags.iter().any(|t| t == NOTE_TAG))
+        .map(|h| {
+            let url = match (h.kind, h.parent_id) {
+                (DocKind::Message, Some(conv)) => {
+                    format!("/t/{tenant_slug}/open/{conv}#m-{}", h.id)
+                }
+                (DocKind::Article, _) => format!("/t/{tenant_slug}/kb/{}", h.id),
+                _ => format!("/t/{tenant_slug}/open/{}", h.id),
+            };
+            SearchHit {
+                kind: h.kind.code().to_string(),
+                id: h.id,
+                conversation_id: h.parent_id,
+                language: h.language.code().to_string(),
+                title: h.title,
+                title_html: h.title_html,
+                snippet_html: h.snippet_html,
+                state: h.state.map(|s| s.code().to_string()),
+                audience: h.audience.map(|a| a.code().to_string()),
+                product: h.product,
+                tags: h.tags.into_iter().filter(|t| t != NOTE_TAG).collect(),
+                url,
+            }
+        })
+        .collect();
+    Ok(SearchResponse {
+        query: results.searched_text,
+        truncated: results.truncated,
+        total: results.total,
+        hits,
+        kinds: results
+            .facets
+            .kind
+            .into_iter()
+            .map(|f| FacetCount {
+                value: f.value,
+                count: f.count,
+            })
+            .collect(),
+    })
+}
+
+#[utoipa::path(get, path = "/api/v1/tenants/{tenant}/search", tag = "search",
+    params(("tenant" = String, Path), SearchParams),
+    responses((status = 200, body = SearchResponse), (status = 400, body = crate::error::Problem), (status = 404, body = crate::error::Problem)))]
+pub async fn search(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    Path(slug): Path<String>,
+    ApiQuery(params): ApiQuery<SearchParams>,
+) -> Result<Json<SearchResponse>, WebError> {
+    let t = tenant_for(&state, &user, &slug, Action::ViewConversations).await?;
+    Ok(Json(run(&state, &user, &slug, t.id, &params).await?))
+}

@@ -1,0 +1,233 @@
+//! Keeps the search index in step with the event log. The index stores, in
+//! the same atomic commit as the documents, the id of the last event applied
+//! (its checkpoint); after a crash or restart the indexer resumes from there,
+//! and re-applying an event is harmless because every change is an upsert of
+//! the subject's current state read from the store. `rebuild` is the
+//! from-scratch path behind `plateau reindex`.
+
+use std::collections::BTreeSet;
+use std::sync::Arc;
+use std::time::Duration;
+
+use plateau_core::event::{kind, Event};
+use plateau_core::model::{self, Direction};
+use plateau_search::{DocKind, Index, SearchDocument};
+use plateau_store::search_feed::{IndexedConversation, IndexedMessage};
+use plateau_store::Store;
+use tokio::sync::{broadcast, watch};
+use uuid::Uuid;
+
+/// Events read per pass; one index commit per pass.
+const BATCH: i64 = 1000;
+/// Commits cost an fsync; a burst of writes is folded into one commit this often.
+const MIN_COMMIT_INTERVAL: Duration = Duration::from_millis(250);
+/// Also look at the log this often, for writes by other server processes.
+const POLL: Duration = Duration::from_secs(1);
+
+pub fn search_language(language: model::Language) -> plateau_search::Language {
+    match language {
+        model::Language::Fr => plateau_search::Language::Fr,
+        _ => plateau_search::Language::En,
+    }
+}
+
+fn conversation_doc(c: &IndexedConversation) -> SearchDocument {
+    let conv = &c.conversation;
+    let mut body = c.customer_name.clone();
+    if let Some(reason) = &conv.reason {
+        body.push_str(" · ");
+        body.push_str(reason);
+    }
+    SearchDocument {
+        body,
+        tags: conv.tags.clone(),
+        updated_at: conv.updated_at.0,
+        ..SearchDocument::new(
+            conv.tenant_id,
+            conv.id,
+            DocKind::Conversation,
+            search_language(conv.language),
+            &format!("#{} {}", conv.number, conv.subject),
+        )
+    }
+}
+
+fn message_doc(m: &IndexedMessage) -> SearchDocument {
+    let msg = &m.message;
+    SearchDocument {
+        body: msg.body.clone(),
+        parent_id: Some(msg.conversation_id),
+        // Notes are tagged so that searches on behalf of a client viewer can
+        // leave them out (`is_note`).
+        tags: if msg.direction == Direction::Note {
+            vec![NOTE_TAG.to_string()]
+        } else {
+            Vec::new()
+        },
+        updated_at: msg.created_at.0,
+        ..SearchDocument::new(
+            msg.tenant_id,
+            msg.id,
+            DocKind::Message,
+            search_language(m.language),
+            &format!("#{} {}", m.conversation_number, m.subject),
+        )
+    }
+}
+
+/// The tag carried by internal notes in the index.
+pub const NOTE_TAG: &str = "internal-note";
+
+/// What one pass of events asks the index to refresh.
+#[derive(Default)]
+struct Touched {
+    conversations: BTreeSet<(Uuid, Uuid)>,
+    messages: BTreeSet<(Uuid, Uuid)>,
+}
+
+impl Touched {
+    fn note(&mut self, e: &Event) {
+        let (Some(tenant), Some(subject)) = (e.tenant_id, e.subject_id) else {
+            return;
+        };
+        let message_id = e
+            .payload
+            .get("message_id")
+            .and_then(|v| v.as_str())
+            .and_then(|s| Uuid::parse_str(s).ok());
+        match e.kind.as_str() {
+            kind::CONVERSATION_CREATED | kind::MESSAGE_ADDED => {
+                self.conversations.insert((tenant, subject));
+                if let Some(m) = message_id {
+                    self.messages.insert((tenant, m));
+                }
+            }
+            kind::CONVERSATION_UPDATED => {
+                self.conversations.insert((tenant, subject));
+            }
+            _ => {}
+        }
+    }
+}
+
+/// Applies every event after the index's checkpoint, committing after each
+/// batch. Returns how many events were read.
+pub async fn catch_up(store: &Store, index: &Index) -> anyhow::Result<usize> {
+    let mut read = 0;
+    loop {
+        let after = index.checkpoint()?.unwrap_or(0);
+        let events = store.events_after(after, BATCH).await?;
+        let Some(last) = events.last().map(|e| e.id) else {
+            return Ok(read);
+        };
+        read += events.len();
+        let mut touched = Touched::default();
+        for e in &events {
+            touched.note(e);
+        }
+        for (tenant, id) in &touched.conversations {
+            match store.indexable_conversation(*tenant, *id).await? {
+                Some(c) => index.upsert(&conversation_doc(&c))?,
+                None => index.delete(*tenant, *id)?,
+            }
+        }
+        for (tenant, id) in &touched.messages {
+            match store.indexable_message(*tenant, *id).await? {
+                Some(m) => index.upsert(&message_doc(&m))?,
+                None => index.delete(*tenant, *id)?,
+            }
+        }
+        index.commit_with_checkpoint(last)?;
+        if events.len() < BATCH as usize {
+            return Ok(read);
+        }
+    }
+}
+
+/// Runs the indexer until `stopping` turns true: woken by every event this
+/// process publishes, and by a poll for other processes' writes.
+pub fn spawn(
+    store: Store,
+    index: Arc<Index>,
+    events: &broadcast::Sender<Event>,
+    mut stopping: watch::Receiver<bool>,
+) {
+    let mut wake = events.subscribe();
+    tokio::spawn(async move {
+        loop {
+            if let Err(e) = catch_up(&store, &index).await {
+                tracing::error!(error = ?e, "search indexer pass failed; retrying");
+                // Drop whatever the failed pass staged; the next pass redoes it
+                // from the checkpoint.
+                if let Err(e) = index.rollback() {
+                    tracing::error!(error = ?e, "search index rollback failed");
+                }
+            }
+            tokio::time::sleep(MIN_COMMIT_INTERVAL).await;
+            tokio::select! {
+                r = wake.recv() => {
+                    if matches!(r, Err(broadcast::error::RecvError::Closed)) {
+                        return;
+                    }
+                }
+                _ = tokio::time::sleep(POLL) => {}
+                _ = stopping.changed() => return,
+            }
+            // Everything queued meanwhile is covered by the next pass.
+            while wake.try_recv().is_ok() {}
+        }
+    });
+}
+
+/// Progress of a rebuild: documents written so far and the total expected.
+pub trait Progress {
+    fn set_total(&self, total: u64);
+    fn advance(&self, n: u64);
+}
+
+impl Progress for () {
+    fn set_total(&self, _: u64) {}
+    fn advance(&self, _: u64) {}
+}
+
+/// Rebuilds the index from the store: every conversation and message, then a
+/// catch-up on events that arrived meanwhile. The checkpoint is the last event
+/// id read *before* paging, so a change made during the rebuild is applied
+/// again afterwards rather than missed.
+pub async fn rebuild(
+    store: &Store,
+    index: &Index,
+    progress: &impl Progress,
+) -> anyhow::Result<u64> {
+    const PAGE: i64 = 2000;
+    let start = store.settled_event_id().await?;
+    let (conversations, messages) = store.indexable_counts().await?;
+    progress.set_total((conversations + messages) as u64);
+    index.clear()?;
+    let mut written = 0u64;
+    let mut after = Uuid::nil();
+    loop {
+        let page = store.indexable_conversations_after(after, PAGE).await?;
+        let Some(last) = page.last() else { break };
+        after = last.conversation.id;
+        for c in &page {
+            index.insert(&conversation_doc(c))?;
+        }
+        written += page.len() as u64;
+        progress.advance(page.len() as u64);
+    }
+    let mut after = Uuid::nil();
+    loop {
+        let page = store.indexable_messages_after(after, PAGE).await?;
+        let Some(last) = page.last() else { break };
+        after = last.message.id;
+        for m in &page {
+            index.insert(&message_doc(m))?;
+        }
+        written += page.len() as u64;
+        progress.advance(page.len() as u64);
+    }
+    index.commit_with_checkpoint(start)?;
+    catch_up(store, index).await?;
+    Ok(written)
+}
