@@ -20,10 +20,10 @@ use crate::events::{insert_event, insert_events, NewEvent};
 use crate::row::{bind_args, Arg, Params, PortableRow};
 use crate::{Result, Store, StoreError};
 
-const COLS: &str = "id, tenant_id, number, customer_id, subject, status, priority, reason, assignee_id, team_id, channel, language, preview, message_count, created_at, updated_at, last_message_at";
+pub(crate) const COLS: &str = "id, tenant_id, number, customer_id, subject, status, priority, reason, assignee_id, team_id, channel, language, preview, message_count, created_at, updated_at, last_message_at";
 const PREVIEW_CHARS: usize = 160;
 
-fn conversation(r: &impl PortableRow) -> Result<Conversation> {
+pub(crate) fn conversation(r: &impl PortableRow) -> Result<Conversation> {
     Ok(Conversation {
         id: r.uuid("id")?,
         tenant_id: r.uuid("tenant_id")?,
@@ -627,7 +627,7 @@ impl Store {
         Ok(Page { items, next_cursor })
     }
 
-    async fn fill_tags(&self, items: &mut [Conversation]) -> Result<()> {
+    pub(crate) async fn fill_tags(&self, items: &mut [Conversation]) -> Result<()> {
         if items.is_empty() {
             return Ok(());
         }

@@ -8,6 +8,7 @@ pub mod customers;
 pub mod directory;
 pub mod error;
 pub mod events;
+pub mod knowledge;
 pub mod migrate;
 mod row;
 pub mod users;
