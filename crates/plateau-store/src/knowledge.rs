@@ -587,7 +587,7 @@ impl Store {
     /// taken inside the transaction, so numbers have no gaps on either
     /// backend (articles are written far too rarely for the lock to matter);
     /// two concurrent creations on PostgreSQL collide on the unique number,
-    /// and the loser retries.
+    /// and the loser retries (each round lets at least one through).
     pub async fn create_article(
         &self,
         tenant_id: Uuid,
@@ -623,7 +623,7 @@ impl Store {
                 .insert_article(tenant_id, &content, new, &note, actor)
                 .await
             {
-                Err(e) if is_conflict(&e) && attempt < 5 && self.backend == Backend::Postgres => {
+                Err(e) if is_conflict(&e) && attempt < 20 && self.backend == Backend::Postgres => {
                     continue
                 }
                 other => return other,
