@@ -281,6 +281,13 @@ pub struct SynonymSuggestion {
     pub found_in_results: i64,
 }
 
+/// Conversations in a window, and those that reused knowledge.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+pub struct LinkRate {
+    pub conversations: i64,
+    pub with_article: i64,
+}
+
 /// An article with the product codes the index facets on.
 #[derive(Debug, Clone, Serialize)]
 pub struct ArticleForIndex {
@@ -964,6 +971,29 @@ impl Store {
             .ok_or(DomainError::NotFound("article").into())
     }
 
+    /// Articles by id in the order asked (search hits), skipping ids that
+    /// are not this tenant's: the index may lag behind the database.
+    pub async fn articles_by_ids(&self, tenant_id: Uuid, ids: &[Uuid]) -> Result<Vec<Article>> {
+        if ids.is_empty() {
+            return Ok(Vec::new());
+        }
+        let ids = &ids[..ids.len().min(500)];
+        let mut params = Params::default();
+        let t = params.push(Arg::Uuid(tenant_id));
+        let ph: Vec<String> = ids.iter().map(|id| params.push(Arg::Uuid(*id))).collect();
+        let sql = format!(
+            "SELECT {ARTICLE_COLS} FROM articles WHERE tenant_id = {t} AND id IN ({})",
+            ph.join(", ")
+        );
+        let mut found: HashMap<Uuid, Article> = self
+            .articles_where(&sql, &params)
+            .await?
+            .into_iter()
+            .map(|a| (a.id, a))
+            .collect();
+        Ok(ids.iter().filter_map(|id| found.remove(id)).collect())
+    }
+
     /// One page of articles, most recently changed first.
     pub async fn articles(
         &self,
@@ -1187,16 +1217,17 @@ impl Store {
         id: Uuid,
         search_query_id: Option<Uuid>,
     ) -> Result<()> {
+        // The outcome first: it checks both ids, so a bad one counts nothing.
+        if let Some(q) = search_query_id {
+            self.record_search_outcome(tenant_id, q, SearchOutcome::Opened, id)
+                .await?;
+        }
         let n = on_pool!(&self.write, p => {
             sqlx::query("UPDATE articles SET view_count = view_count + 1 WHERE tenant_id = $1 AND id = $2")
                 .bind(tenant_id).bind(id).execute(p).await?.rows_affected()
         });
         if n == 0 {
             return Err(DomainError::NotFound("article").into());
-        }
-        if let Some(q) = search_query_id {
-            self.record_search_outcome(tenant_id, q, SearchOutcome::Opened, id)
-                .await?;
         }
         Ok(())
     }
@@ -1245,6 +1276,14 @@ impl Store {
         }
         v.finish()?;
         let a = self.article(tenant_id, article_id).await?;
+        if a.state == ArticleState::Archived {
+            // KCS: archived knowledge is kept for the record, not reused.
+            return Err(DomainError::field(
+                "article_id",
+                "is archived; restore it before linking it",
+            )
+            .into());
+        }
         let now = Timestamp::now();
         let made = on_pool!(&self.write, pool => {
             let mut tx = pool.begin().await?;
@@ -1640,12 +1679,11 @@ impl Store {
         tenant_id: Uuid,
         language: Language,
     ) -> Result<Vec<FaqEntry>> {
-        Ok(self
-            .faq_entries(tenant_id, Some(language))
-            .await?
-            .into_iter()
-            .filter(|e| e.published)
-            .collect())
+        on_pool!(&self.read, p => {
+            sqlx::query(&format!("SELECT {FAQ_COLS} FROM faq_entries WHERE tenant_id = $1 AND language = $2 AND published = $3 ORDER BY position, id"))
+                .bind(tenant_id).bind(language.as_str()).bind(true).fetch_all(p).await?
+                .iter().map(faq).collect()
+        })
     }
 
     // -----------------------------------------------------------------------
@@ -1848,6 +1886,23 @@ impl Store {
             limit,
         )
         .await
+    }
+
+    /// KCS link rate over conversations created in [since, until): how many
+    /// there were, and how many have at least one linked article.
+    pub async fn link_rate(
+        &self,
+        tenant_id: Uuid,
+        since: Timestamp,
+        until: Timestamp,
+    ) -> Result<LinkRate> {
+        on_pool!(&self.read, p => {
+            let r = sqlx::query("SELECT COUNT(*) AS conversations, \
+                COALESCE(SUM(CASE WHEN EXISTS (SELECT 1 FROM article_links l WHERE l.conversation_id = c.id) THEN 1 ELSE 0 END), 0) AS linked \
+                FROM conversations c WHERE c.tenant_id = $1 AND c.created_at >= $2 AND c.created_at < $3")
+                .bind(tenant_id).bind(since.0).bind(until.0).fetch_one(p).await?;
+            Ok(LinkRate { conversations: r.int("conversations")?, with_article: r.int("linked")? })
+        })
     }
 
     /// Articles (not archived) that no logged search showed among its first

@@ -782,6 +782,45 @@ async fn links_count_reuse_once_per_conversation() {
         assert!(s.unlink_article(w.tenant, c2.id, a.id, None).await.unwrap());
         assert!(!s.unlink_article(w.tenant, c2.id, a.id, None).await.unwrap());
         assert_eq!(s.article(w.tenant, a.id).await.unwrap().reuse_count, 1);
+        assert_eq!(
+            s.link_rate(w.tenant, Timestamp(0), Timestamp(i64::MAX))
+                .await
+                .unwrap(),
+            LinkRate {
+                conversations: 2,
+                with_article: 1
+            }
+        );
+        // Archived knowledge is not reused.
+        let old = s
+            .create_article(w.tenant, &new_article(slow_internet()), None)
+            .await
+            .unwrap();
+        s.change_article_state(w.tenant, old.id, 1, ArticleState::Archived, Some(w.km))
+            .await
+            .unwrap();
+        assert_eq!(
+            invalid_fields(
+                s.link_article(w.tenant, c2.id, old.id, None, None)
+                    .await
+                    .unwrap_err()
+            ),
+            vec!["article_id"]
+        );
+        // Search hits come back in the asked order, foreign or stale ids skipped.
+        let hits: Vec<Uuid> = s
+            .articles_by_ids(w.tenant, &[old.id, Uuid::now_v7(), a.id])
+            .await
+            .unwrap()
+            .into_iter()
+            .map(|a| a.id)
+            .collect();
+        assert_eq!(hits, vec![old.id, a.id]);
+        assert!(s
+            .articles_by_ids(w.other, &[a.id])
+            .await
+            .unwrap()
+            .is_empty());
         let kinds: Vec<String> = s
             .subject_events(w.tenant, a.id)
             .await
@@ -1217,6 +1256,10 @@ async fn search_analytics_show_what_to_write_next() {
             (sugg[0].links, sugg[0].users, sugg[0].found_in_results),
             (2, 2, 0)
         );
+        assert!(s
+            .record_article_view(w.tenant, bill.id, Some(Uuid::now_v7()))
+            .await
+            .is_err());
         assert_eq!(s.article(w.tenant, bill.id).await.unwrap().view_count, 1);
 
         // Outcomes are tenant-checked; the other tenant's analytics are its own.
