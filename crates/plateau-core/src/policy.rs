@@ -159,16 +159,19 @@ impl Actor {
         }
     }
 
-    /// May this actor edit an article in `state`, leaving it with `audience`?
-    /// Drafts are everyone's to fix; trusted articles and anything shown
-    /// outside the centre are the publishers'.
+    /// May this actor edit an article in `state` whose audience goes from
+    /// `from` to `to`? Internal drafts are everyone's to fix; trusted
+    /// articles, and anything shown outside the centre before or after the
+    /// edit, are the publishers'. Both audiences are asked so that an
+    /// advisor can neither publish a draft nor pull a public one back to edit it.
     pub fn may_edit_article(
         &self,
         tenant_id: Uuid,
         state: ArticleState,
-        audience: Audience,
+        from: Audience,
+        to: Audience,
     ) -> Result<(), DomainError> {
-        if state.is_curated() || audience != Audience::Internal {
+        if state.is_curated() || from != Audience::Internal || to != Audience::Internal {
             self.require(tenant_id, Action::PublishArticles)
         } else {
             self.require(tenant_id, Action::EditDraftArticles)
@@ -288,7 +291,7 @@ mod tests {
             .may_create_article(t, WorkInProgress, Audience::Internal)
             .is_ok());
         assert!(a
-            .may_edit_article(t, NotValidated, Audience::Internal)
+            .may_edit_article(t, NotValidated, Audience::Internal, Audience::Internal)
             .is_ok());
         assert!(a
             .may_change_article_state(t, WorkInProgress, NotValidated)
@@ -297,8 +300,9 @@ mod tests {
         for denied in [
             a.may_create_article(t, Validated, Audience::Internal),
             a.may_create_article(t, WorkInProgress, Audience::Public),
-            a.may_edit_article(t, Validated, Audience::Internal),
-            a.may_edit_article(t, NotValidated, Audience::Partner),
+            a.may_edit_article(t, Validated, Audience::Internal, Audience::Internal),
+            a.may_edit_article(t, NotValidated, Audience::Internal, Audience::Partner),
+            a.may_edit_article(t, WorkInProgress, Audience::Public, Audience::Internal),
             a.may_change_article_state(t, NotValidated, Validated),
             a.may_change_article_state(t, Validated, Archived),
             a.require(t, Action::ManageKnowledge),
@@ -325,7 +329,9 @@ mod tests {
             .may_change_article_state(t, NotValidated, Validated)
             .is_ok());
         assert!(km.may_change_article_state(t, Validated, Archived).is_ok());
-        assert!(km.may_edit_article(t, Validated, Audience::Public).is_ok());
+        assert!(km
+            .may_edit_article(t, Validated, Audience::Internal, Audience::Public)
+            .is_ok());
         assert!(km.require(t, Action::ManageKnowledge).is_ok());
         assert!(km.require(t, Action::ViewKnowledgeAnalytics).is_ok());
         assert!(!km.can(t, Action::ManageTenant));
@@ -336,7 +342,7 @@ mod tests {
         let sup = actor(Role::Supervisor, t);
         assert!(sup.can(t, Action::ViewKnowledgeAnalytics));
         assert!(sup
-            .may_edit_article(t, WorkInProgress, Audience::Internal)
+            .may_edit_article(t, WorkInProgress, Audience::Internal, Audience::Internal)
             .is_ok());
         assert!(!sup.can(t, Action::PublishArticles));
         assert!(!sup.can(t, Action::ManageKnowledge));
