@@ -20,6 +20,27 @@ pub mod kind {
     pub const TEAM_CREATED: &str = "team.created";
     pub const TOKEN_CREATED: &str = "token.created";
     pub const TOKEN_REVOKED: &str = "token.revoked";
+
+    // Knowledge base. Subject: the article, product, FAQ entry or flag; the
+    // payload of article events carries `audience` so that internal articles
+    // never reach client viewers, even as a hint.
+    pub const ARTICLE_CREATED: &str = "article.created";
+    pub const ARTICLE_UPDATED: &str = "article.updated";
+    pub const ARTICLE_STATE_CHANGED: &str = "article.state_changed";
+    pub const ARTICLE_TRANSLATION_LINKED: &str = "article.translation_linked";
+    pub const ARTICLE_TRANSLATION_UNLINKED: &str = "article.translation_unlinked";
+    /// Linked to a conversation (KCS reuse); subject is the article.
+    pub const ARTICLE_LINKED: &str = "article.linked";
+    pub const ARTICLE_UNLINKED: &str = "article.unlinked";
+    pub const ARTICLE_FLAGGED: &str = "article.flagged";
+    pub const FLAG_RESOLVED: &str = "flag.resolved";
+    pub const PRODUCT_CREATED: &str = "product.created";
+    pub const PRODUCT_UPDATED: &str = "product.updated";
+    pub const FAQ_CREATED: &str = "faq.created";
+    pub const FAQ_UPDATED: &str = "faq.updated";
+    pub const FAQ_DELETED: &str = "faq.deleted";
+    /// Subject: none (a set is keyed by tenant and language, in the payload).
+    pub const SYNONYMS_UPDATED: &str = "synonyms.updated";
 }
 
 /// One committed entry of the event log.
@@ -39,9 +60,7 @@ impl Event {
     /// Internal notes must not reach read-only brand accounts, even as a
     /// realtime hint, so events carry whether they concern one.
     pub fn is_internal(&self) -> bool {
-        self.payload
-            .get("direction")
-            .and_then(|d| d.as_str())
-            .is_some_and(|d| d == "note")
+        let field = |name: &str| self.payload.get(name).and_then(|d| d.as_str());
+        field("direction") == Some("note") || field("audience") == Some("internal")
     }
 }

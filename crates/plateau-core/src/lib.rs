@@ -4,6 +4,7 @@
 
 pub mod error;
 pub mod event;
+pub mod knowledge;
 pub mod model;
 pub mod policy;
 pub mod routing;

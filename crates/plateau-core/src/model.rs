@@ -46,6 +46,8 @@ macro_rules! text_enum {
         }
     };
 }
+// Other glossary modules (knowledge) declare their closed sets the same way.
+pub(crate) use text_enum;
 
 text_enum!(
     /// Escalation level: N1 handles first contact, N2 escalations, experts the hardest cases.

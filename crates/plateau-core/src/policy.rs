@@ -5,6 +5,7 @@ use std::collections::HashMap;
 
 use uuid::Uuid;
 
+use crate::knowledge::{ArticleState, Audience};
 use crate::model::Role;
 use crate::DomainError;
 
@@ -26,29 +27,78 @@ pub enum Action {
     ViewBoard,
     ViewAudit,
     ManageTenant,
+    /// Read the knowledge base; which audiences depends on the role
+    /// ([`Actor::article_audiences`]).
+    ViewArticles,
+    /// Capture a new article as work in progress (KCS: capture in the workflow).
+    CreateArticle,
+    /// Improve an article that is not yet trusted (work in progress or not
+    /// validated), and move it between those two states ("fix it").
+    EditDraftArticles,
+    /// Report an article as outdated, incorrect, unclear or a duplicate ("flag it").
+    FlagArticles,
+    /// Link an article to a conversation it helped answer.
+    LinkArticles,
+    /// Validate and archive articles, edit validated or archived ones, show
+    /// them to partners or the public, and resolve flags.
+    PublishArticles,
+    /// The product catalogue, the FAQ feed and the synonym rules.
+    ManageKnowledge,
+    /// Search analytics: top queries, zero results, articles never found.
+    ViewKnowledgeAnalytics,
 }
 
 /// The pure role matrix. Knowledge managers are advisors who also curate
 /// knowledge, so they keep the desk actions.
+///
+/// Knowledge follows KCS roles: every advisor is a "candidate" who captures,
+/// improves drafts, flags and links; knowledge managers (and tenant admins)
+/// are the "publishers" who validate, archive, curate validated articles and
+/// publish beyond the centre. Supervisors run the floor, not the knowledge:
+/// they contribute like advisors and see the analytics, but do not publish.
 pub fn role_allows(role: Role, action: Action) -> bool {
     use Action::*;
+    let desk = matches!(
+        action,
+        ViewConversations
+            | ViewInternalNotes
+            | CreateConversation
+            | Reply
+            | AddNote
+            | ChangeStatus
+            | EditConversation
+            | AssignSelf
+            | ViewCustomers
+            | EditCustomers
+    );
+    let contribute = matches!(
+        action,
+        ViewArticles | CreateArticle | EditDraftArticles | FlagArticles | LinkArticles
+    );
     match role {
         Role::TenantAdmin => true,
-        Role::Supervisor => !matches!(action, ManageTenant),
-        Role::KnowledgeManager | Role::Advisor => matches!(
+        Role::Supervisor => !matches!(action, ManageTenant | PublishArticles | ManageKnowledge),
+        Role::KnowledgeManager => {
+            desk || contribute
+                || matches!(
+                    action,
+                    PublishArticles | ManageKnowledge | ViewKnowledgeAnalytics
+                )
+        }
+        Role::Advisor => desk || contribute,
+        Role::ClientViewer => matches!(
             action,
-            ViewConversations
-                | ViewInternalNotes
-                | CreateConversation
-                | Reply
-                | AddNote
-                | ChangeStatus
-                | EditConversation
-                | AssignSelf
-                | ViewCustomers
-                | EditCustomers
+            ViewConversations | ViewCustomers | ViewBoard | ViewArticles
         ),
-        Role::ClientViewer => matches!(action, ViewConversations | ViewCustomers | ViewBoard),
+    }
+}
+
+/// Audiences a role may read. A brand's read-only account sees what the
+/// brand's partners and customers see, never the centre's internal notes.
+pub fn audiences_for(role: Role) -> &'static [Audience] {
+    match role {
+        Role::ClientViewer => &[Audience::Partner, Audience::Public],
+        _ => Audience::ALL,
     }
 }
 
@@ -86,6 +136,78 @@ impl Actor {
             Some(_) => Err(DomainError::Forbidden(
                 "your role does not allow this action",
             )),
+        }
+    }
+
+    /// The audiences of the articles this actor may read in a tenant (none
+    /// when they do not belong to it). Lists and searches filter on it.
+    pub fn article_audiences(&self, tenant_id: Uuid) -> &'static [Audience] {
+        if self.platform_admin {
+            return Audience::ALL;
+        }
+        self.role_in(tenant_id).map(audiences_for).unwrap_or(&[])
+    }
+
+    /// May this actor read this article? An article outside their audiences
+    /// is reported as absent, like another tenant's, so ids cannot be probed.
+    pub fn may_read_article(&self, tenant_id: Uuid, audience: Audience) -> Result<(), DomainError> {
+        self.require(tenant_id, Action::ViewArticles)?;
+        if self.article_audiences(tenant_id).contains(&audience) {
+            Ok(())
+        } else {
+            Err(DomainError::NotFound("article"))
+        }
+    }
+
+    /// May this actor edit an article in `state` whose audience goes from
+    /// `from` to `to`? Internal drafts are everyone's to fix; trusted
+    /// articles, and anything shown outside the centre before or after the
+    /// edit, are the publishers'. Both audiences are asked so that an
+    /// advisor can neither publish a draft nor pull a public one back to edit it.
+    pub fn may_edit_article(
+        &self,
+        tenant_id: Uuid,
+        state: ArticleState,
+        from: Audience,
+        to: Audience,
+    ) -> Result<(), DomainError> {
+        if state.is_curated() || from != Audience::Internal || to != Audience::Internal {
+            self.require(tenant_id, Action::PublishArticles)
+        } else {
+            self.require(tenant_id, Action::EditDraftArticles)
+        }
+    }
+
+    /// May this actor create an article in `state` for `audience`? Advisors
+    /// capture internal drafts; anything else needs a publisher.
+    pub fn may_create_article(
+        &self,
+        tenant_id: Uuid,
+        state: ArticleState,
+        audience: Audience,
+    ) -> Result<(), DomainError> {
+        if state.is_curated() || audience != Audience::Internal {
+            self.require(tenant_id, Action::PublishArticles)
+        } else {
+            self.require(tenant_id, Action::CreateArticle)
+        }
+    }
+
+    /// May this actor move an article from `from` to `to`? The lifecycle
+    /// rule is checked first, so an impossible move is a validation error for
+    /// everyone; then moves that touch validated or archived need a publisher.
+    pub fn may_change_article_state(
+        &self,
+        tenant_id: Uuid,
+        from: ArticleState,
+        to: ArticleState,
+    ) -> Result<(), DomainError> {
+        self.require(tenant_id, Action::ViewArticles)?;
+        from.check_transition(to)?;
+        if from.is_curated() || to.is_curated() {
+            self.require(tenant_id, Action::PublishArticles)
+        } else {
+            self.require(tenant_id, Action::EditDraftArticles)
         }
     }
 
@@ -158,6 +280,102 @@ mod tests {
         let s = actor(Role::Supervisor, t);
         assert!(s.may_assign(t, Some(Uuid::now_v7())).is_ok());
         assert!(!s.can(t, Action::ManageTenant));
+    }
+
+    #[test]
+    fn advisors_capture_and_fix_drafts_but_do_not_publish() {
+        use ArticleState::*;
+        let t = Uuid::now_v7();
+        let a = actor(Role::Advisor, t);
+        assert!(a
+            .may_create_article(t, WorkInProgress, Audience::Internal)
+            .is_ok());
+        assert!(a
+            .may_edit_article(t, NotValidated, Audience::Internal, Audience::Internal)
+            .is_ok());
+        assert!(a
+            .may_change_article_state(t, WorkInProgress, NotValidated)
+            .is_ok());
+        assert!(a.can(t, Action::FlagArticles) && a.can(t, Action::LinkArticles));
+        for denied in [
+            a.may_create_article(t, Validated, Audience::Internal),
+            a.may_create_article(t, WorkInProgress, Audience::Public),
+            a.may_edit_article(t, Validated, Audience::Internal, Audience::Internal),
+            a.may_edit_article(t, NotValidated, Audience::Internal, Audience::Partner),
+            a.may_edit_article(t, WorkInProgress, Audience::Public, Audience::Internal),
+            a.may_change_article_state(t, NotValidated, Validated),
+            a.may_change_article_state(t, Validated, Archived),
+            a.require(t, Action::ManageKnowledge),
+            a.require(t, Action::ViewKnowledgeAnalytics),
+        ] {
+            assert!(
+                matches!(denied, Err(DomainError::Forbidden(_))),
+                "{denied:?}"
+            );
+        }
+        // An impossible move is a validation error, whoever asks.
+        assert!(matches!(
+            a.may_change_article_state(t, Archived, Validated),
+            Err(DomainError::Invalid(_))
+        ));
+    }
+
+    #[test]
+    fn knowledge_managers_publish_and_curate() {
+        use ArticleState::*;
+        let t = Uuid::now_v7();
+        let km = actor(Role::KnowledgeManager, t);
+        assert!(km
+            .may_change_article_state(t, NotValidated, Validated)
+            .is_ok());
+        assert!(km.may_change_article_state(t, Validated, Archived).is_ok());
+        assert!(km
+            .may_edit_article(t, Validated, Audience::Internal, Audience::Public)
+            .is_ok());
+        assert!(km.require(t, Action::ManageKnowledge).is_ok());
+        assert!(km.require(t, Action::ViewKnowledgeAnalytics).is_ok());
+        assert!(!km.can(t, Action::ManageTenant));
+        let admin = actor(Role::TenantAdmin, t);
+        assert!(admin
+            .may_change_article_state(t, WorkInProgress, Validated)
+            .is_ok());
+        let sup = actor(Role::Supervisor, t);
+        assert!(sup.can(t, Action::ViewKnowledgeAnalytics));
+        assert!(sup
+            .may_edit_article(t, WorkInProgress, Audience::Internal, Audience::Internal)
+            .is_ok());
+        assert!(!sup.can(t, Action::PublishArticles));
+        assert!(!sup.can(t, Action::ManageKnowledge));
+    }
+
+    #[test]
+    fn client_viewers_read_only_what_partners_see() {
+        let t = Uuid::now_v7();
+        let v = actor(Role::ClientViewer, t);
+        assert_eq!(
+            v.article_audiences(t),
+            &[Audience::Partner, Audience::Public]
+        );
+        assert!(v.may_read_article(t, Audience::Public).is_ok());
+        assert!(matches!(
+            v.may_read_article(t, Audience::Internal),
+            Err(DomainError::NotFound(_))
+        ));
+        for act in [
+            Action::CreateArticle,
+            Action::FlagArticles,
+            Action::LinkArticles,
+            Action::EditDraftArticles,
+        ] {
+            assert!(matches!(v.require(t, act), Err(DomainError::Forbidden(_))));
+        }
+        let a = actor(Role::Advisor, t);
+        assert!(a.may_read_article(t, Audience::Internal).is_ok());
+        assert!(a.article_audiences(Uuid::now_v7()).is_empty());
+        assert!(matches!(
+            a.may_read_article(Uuid::now_v7(), Audience::Public),
+            Err(DomainError::NotFound(_))
+        ));
     }
 
     #[test]

@@ -9,6 +9,7 @@ pub mod directory;
 pub mod error;
 pub mod events;
 mod group_commit;
+pub mod knowledge;
 pub mod migrate;
 mod row;
 pub mod search_feed;

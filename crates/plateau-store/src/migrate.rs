@@ -29,6 +29,12 @@ pub const MIGRATIONS: &[Migration] = &[
         sqlite: include_str!("../migrations/sqlite/0002_arrivals_index.sql"),
         postgres: include_str!("../migrations/postgres/0002_arrivals_index.sql"),
     },
+    Migration {
+        version: 3,
+        name: "knowledge",
+        sqlite: include_str!("../migrations/sqlite/0003_knowledge.sql"),
+        postgres: include_str!("../migrations/postgres/0003_knowledge.sql"),
+    },
 ];
 
 const CREATE_TABLE: &str = "CREATE TABLE IF NOT EXISTS schema_migrations (
