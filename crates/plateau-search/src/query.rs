@@ -59,6 +59,13 @@ pub struct Filters {
     pub states: Vec<ArticleState>,
     pub audiences: Vec<Audience>,
     pub tags: Vec<String>,
+    /// Leaves out articles of these audiences (a brand's read-only account
+    /// never sees internal ones); documents without an audience stay.
+    #[serde(default)]
+    pub exclude_audiences: Vec<Audience>,
+    /// Leaves out documents with any of these tags (internal notes).
+    #[serde(default)]
+    pub exclude_tags: Vec<String>,
 }
 
 /// A search. `tenant_id` is not optional: every search is inside one tenant.
@@ -547,6 +554,14 @@ pub(crate) fn build(
     if !f.tags.is_empty() {
         let v: Vec<&str> = f.tags.iter().map(String::as_str).collect();
         clauses.push((Occur::Must, facet_filter(fields, "tag", &v)));
+    }
+    if !f.exclude_audiences.is_empty() {
+        let v = codes(f.exclude_audiences.iter().map(|a| a.code()).collect());
+        clauses.push((Occur::MustNot, facet_filter(fields, "audience", &v)));
+    }
+    if !f.exclude_tags.is_empty() {
+        let v: Vec<&str> = f.exclude_tags.iter().map(String::as_str).collect();
+        clauses.push((Occur::MustNot, facet_filter(fields, "tag", &v)));
     }
     if let Some(language) = request.language {
         clauses.push((

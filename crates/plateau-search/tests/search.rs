@@ -790,3 +790,73 @@ fn relevance_evaluation() {
     );
     assert!(overall.mrr >= 0.92, "MRR {:.3}", overall.mrr);
 }
+
+#[test]
+fn exclusions_drop_internal_articles_and_tagged_notes_but_keep_the_rest() {
+    let index = Index::create_in_ram().unwrap();
+    let t = tenant(9);
+    let public = article(
+        t,
+        1,
+        Language::Fr,
+        "Box en panne",
+        "la box clignote",
+        "redémarrer",
+    );
+    let internal = SearchDocument {
+        audience: Some(Audience::Internal),
+        ..article(
+            t,
+            2,
+            Language::Fr,
+            "Box en panne, procédure interne",
+            "la box clignote",
+            "escalader",
+        )
+    };
+    let note = SearchDocument {
+        body: "la box clignote encore, client agacé".into(),
+        tags: vec!["internal-note".into()],
+        ..SearchDocument::new(
+            t,
+            Uuid::from_u128(3),
+            DocKind::Message,
+            Language::Fr,
+            "#1 Box",
+        )
+    };
+    let reply = SearchDocument {
+        body: "Votre box clignote : débranchez-la dix secondes.".into(),
+        ..SearchDocument::new(
+            t,
+            Uuid::from_u128(4),
+            DocKind::Message,
+            Language::Fr,
+            "#1 Box",
+        )
+    };
+    for d in [&public, &internal, &note, &reply] {
+        index.upsert(d).unwrap();
+    }
+    index.commit().unwrap();
+    let ids = |f: Filters| -> Vec<u128> {
+        let mut v: Vec<u128> = index
+            .search(&SearchRequest::new(t, "box clignote").filters(f))
+            .unwrap()
+            .hits
+            .iter()
+            .map(|h| h.id.as_u128())
+            .collect();
+        v.sort_unstable();
+        v
+    };
+    assert_eq!(ids(Filters::default()), vec![1, 2, 3, 4]);
+    assert_eq!(
+        ids(Filters {
+            exclude_audiences: vec![Audience::Internal],
+            exclude_tags: vec!["internal-note".into()],
+            ..Filters::default()
+        }),
+        vec![1, 4]
+    );
+}

@@ -1,4 +1,5 @@
-//! What the search indexer reads from the store: conversations and messages
+//! What the search indexer reads from the store (articles have theirs in
+//! `knowledge`): conversations and messages
 //! with the context a search hit needs (the customer's name, the thread's
 //! subject), page by page in id order for a rebuild, or one at a time when an
 //! event says it changed.
@@ -119,6 +120,13 @@ impl Store {
             sqlx::query(&format!("SELECT {MESSAGE_COLS} FROM messages m JOIN conversations c ON c.id = m.conversation_id WHERE m.tenant_id = $1 AND m.id = $2"))
                 .bind(tenant_id).bind(id).fetch_optional(p).await?
                 .as_ref().map(indexed_message).transpose()
+        })
+    }
+
+    /// How many articles a rebuild will read (for progress).
+    pub async fn count_articles(&self) -> Result<i64> {
+        on_pool!(&self.read, p => {
+            sqlx::query("SELECT COUNT(*) AS n FROM articles").fetch_one(p).await?.int("n")
         })
     }
 

@@ -12,6 +12,7 @@ use std::time::Duration;
 use plateau_core::event::{kind, Event};
 use plateau_core::model::{self, Direction};
 use plateau_search::{DocKind, Index, SearchDocument};
+use plateau_store::knowledge::ArticleForIndex;
 use plateau_store::search_feed::{IndexedConversation, IndexedMessage};
 use plateau_store::Store;
 use tokio::sync::{broadcast, watch};
@@ -75,6 +76,53 @@ fn message_doc(m: &IndexedMessage) -> SearchDocument {
     }
 }
 
+fn article_doc(a: &ArticleForIndex) -> SearchDocument {
+    let art = &a.article;
+    let c = &art.content;
+    SearchDocument {
+        issue: c.issue.clone(),
+        environment: c.environment.clone(),
+        resolution: c.resolution.clone(),
+        cause: c.cause.clone(),
+        // The index facets on one product; an article about several is
+        // filed under the first, and found by text under the others.
+        product: a.product_codes.first().cloned(),
+        state: plateau_search::ArticleState::from_code(art.state.search_code()),
+        audience: plateau_search::Audience::from_code(art.audience.as_str()),
+        tags: c.tags.clone(),
+        reuse_count: u64::try_from(art.reuse_count).unwrap_or(0),
+        updated_at: art.updated_at.0,
+        ..SearchDocument::new(
+            art.tenant_id,
+            art.id,
+            DocKind::Article,
+            search_language(c.language),
+            &c.title,
+        )
+    }
+}
+
+/// Loads a tenant's synonym rules for one language into the index. One-way
+/// rules ("rame => lent") are widened into groups: the engine expands
+/// symmetrically, and a slightly wider recall beats ignoring the rule.
+pub fn apply_synonyms(index: &Index, s: &plateau_store::knowledge::Synonyms) -> anyhow::Result<()> {
+    let rules = s.rules()?;
+    let mut groups = rules.equivalence_groups();
+    for (from, to) in rules.one_way() {
+        groups.push(from.into_iter().chain(to).collect());
+    }
+    index.set_synonyms(s.tenant_id, search_language(s.language), &groups)?;
+    Ok(())
+}
+
+/// Loads every tenant's synonyms; the index keeps them in memory only.
+pub async fn load_synonyms(store: &Store, index: &Index) -> anyhow::Result<()> {
+    for s in store.all_synonyms().await? {
+        apply_synonyms(index, &s)?;
+    }
+    Ok(())
+}
+
 /// The tag carried by internal notes in the index.
 pub const NOTE_TAG: &str = "internal-note";
 
@@ -83,13 +131,29 @@ pub const NOTE_TAG: &str = "internal-note";
 struct Touched {
     conversations: BTreeSet<(Uuid, Uuid)>,
     messages: BTreeSet<(Uuid, Uuid)>,
+    articles: BTreeSet<(Uuid, Uuid)>,
+    /// (tenant, language code)
+    synonyms: BTreeSet<(Uuid, String)>,
 }
 
 impl Touched {
     fn note(&mut self, e: &Event) {
+        if e.kind == kind::SYNONYMS_UPDATED {
+            if let (Some(tenant), Some(lang)) = (
+                e.tenant_id,
+                e.payload.get("language").and_then(|l| l.as_str()),
+            ) {
+                self.synonyms.insert((tenant, lang.to_string()));
+            }
+            return;
+        }
         let (Some(tenant), Some(subject)) = (e.tenant_id, e.subject_id) else {
             return;
         };
+        if e.kind.starts_with("article.") || e.kind == kind::FLAG_RESOLVED {
+            self.articles.insert((tenant, subject));
+            return;
+        }
         let message_id = e
             .payload
             .get("message_id")
@@ -131,6 +195,21 @@ pub async fn catch_up(store: &Store, index: &Index) -> anyhow::Result<usize> {
                 None => index.delete(*tenant, *id)?,
             }
         }
+        for (tenant, id) in &touched.articles {
+            match store.article_for_index(*tenant, *id).await? {
+                Some(a) => index.upsert(&article_doc(&a))?,
+                None => index.delete(*tenant, *id)?,
+            }
+        }
+        for (tenant, lang) in &touched.synonyms {
+            let Ok(language) = lang.parse::<model::Language>() else {
+                continue;
+            };
+            match store.synonyms(*tenant, language).await? {
+                Some(s) => apply_synonyms(index, &s)?,
+                None => index.set_synonyms(*tenant, search_language(language), &[])?,
+            }
+        }
         for (tenant, id) in &touched.messages {
             match store.indexable_message(*tenant, *id).await? {
                 Some(m) => index.upsert(&message_doc(&m))?,
@@ -154,6 +233,9 @@ pub fn spawn(
 ) {
     let mut wake = events.subscribe();
     tokio::spawn(async move {
+        if let Err(e) = load_synonyms(&store, &index).await {
+            tracing::error!(error = ?e, "loading search synonyms failed; searching without them");
+        }
         loop {
             if let Err(e) = catch_up(&store, &index).await {
                 tracing::error!(error = ?e, "search indexer pass failed; retrying");
@@ -190,7 +272,7 @@ impl Progress for () {
     fn advance(&self, _: u64) {}
 }
 
-/// Rebuilds the index from the store: every conversation and message, then a
+/// Rebuilds the index from the store: every article, conversation and message, then a
 /// catch-up on events that arrived meanwhile. The checkpoint is the last event
 /// id read *before* paging, so a change made during the rebuild is applied
 /// again afterwards rather than missed.
@@ -202,9 +284,21 @@ pub async fn rebuild(
     const PAGE: i64 = 2000;
     let start = store.settled_event_id().await?;
     let (conversations, messages) = store.indexable_counts().await?;
-    progress.set_total((conversations + messages) as u64);
+    let articles = store.count_articles().await?;
+    progress.set_total((conversations + messages + articles) as u64);
     index.clear()?;
     let mut written = 0u64;
+    let mut after = None;
+    loop {
+        let page = store.articles_for_index(None, after, PAGE).await?;
+        let Some(last) = page.last() else { break };
+        after = Some(last.article.id);
+        for a in &page {
+            index.insert(&article_doc(a))?;
+        }
+        written += page.len() as u64;
+        progress.advance(page.len() as u64);
+    }
     let mut after = Uuid::nil();
     loop {
         let page = store.indexable_conversations_after(after, PAGE).await?;
@@ -228,6 +322,7 @@ pub async fn rebuild(
         progress.advance(page.len() as u64);
     }
     index.commit_with_checkpoint(start)?;
+    load_synonyms(store, index).await?;
     catch_up(store, index).await?;
     Ok(written)
 }

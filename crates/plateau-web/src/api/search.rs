@@ -106,10 +106,22 @@ pub async fn run(
             })
             .collect::<Result<Vec<_>, _>>()?,
     };
+    // What the caller may not read is excluded in the index query itself, so
+    // counts and pages never reveal it: internal notes, and articles outside
+    // the caller's audiences (a brand's read-only account sees partner and
+    // public ones only).
+    let mut exclude_tags = Vec::new();
     if !notes_visible {
-        // A client viewer reads the customer exchange but never internal
-        // notes, and the index cannot exclude by tag; leave messages out.
-        kinds.retain(|k| *k != DocKind::Message);
+        exclude_tags.push(NOTE_TAG.to_string());
+    }
+    let readable = user.actor.article_audiences(tenant_id);
+    let exclude_audiences: Vec<plateau_search::Audience> = plateau_core::knowledge::Audience::ALL
+        .iter()
+        .filter(|a| !readable.contains(a))
+        .filter_map(|a| plateau_search::Audience::from_code(a.as_str()))
+        .collect();
+    if readable.is_empty() {
+        kinds.retain(|k| *k != DocKind::Article);
     }
     let language = match params.language.as_deref() {
         None | Some("") => None,
@@ -124,6 +136,8 @@ pub async fn run(
     let mut request = SearchRequest::new(tenant_id, &params.q)
         .filters(Filters {
             kinds: kinds.clone(),
+            exclude_tags,
+            exclude_audiences,
             ..Filters::default()
         })
         .as_you_type(params.as_you_type)
