@@ -6,6 +6,7 @@ mod board;
 pub mod conversations;
 mod customers;
 mod directory;
+pub mod knowledge;
 mod me;
 pub mod search;
 pub mod staffing;
@@ -60,6 +61,85 @@ pub fn routes() -> Router<AppState> {
         .route("/tenants/{tenant}/events", get(directory::audit))
         .route("/tenants/{tenant}/board", get(board::board))
         .route("/tenants/{tenant}/search", get(search::search))
+        .route(
+            "/tenants/{tenant}/articles",
+            get(knowledge::list_articles).post(knowledge::create_article),
+        )
+        .route(
+            "/tenants/{tenant}/articles/{id}",
+            get(knowledge::show_article).put(knowledge::update_article),
+        )
+        .route(
+            "/tenants/{tenant}/articles/{id}/state",
+            post(knowledge::change_state),
+        )
+        .route(
+            "/tenants/{tenant}/articles/{id}/versions",
+            get(knowledge::versions),
+        )
+        .route("/tenants/{tenant}/articles/{id}/diff", get(knowledge::diff))
+        .route(
+            "/tenants/{tenant}/articles/{id}/translations",
+            post(knowledge::link_translation).delete(knowledge::unlink_translation),
+        )
+        .route(
+            "/tenants/{tenant}/articles/{id}/views",
+            post(knowledge::record_view),
+        )
+        .route(
+            "/tenants/{tenant}/articles/{id}/helpful",
+            post(knowledge::helpful),
+        )
+        .route(
+            "/tenants/{tenant}/articles/{id}/flags",
+            post(knowledge::flag),
+        )
+        .route("/tenants/{tenant}/flags", get(knowledge::list_flags))
+        .route(
+            "/tenants/{tenant}/flags/{id}/resolve",
+            post(knowledge::resolve_flag),
+        )
+        .route(
+            "/tenants/{tenant}/conversations/{id}/articles",
+            get(knowledge::conversation_articles).post(knowledge::link_article),
+        )
+        .route(
+            "/tenants/{tenant}/conversations/{id}/articles/{article}",
+            axum::routing::delete(knowledge::unlink_article),
+        )
+        .route(
+            "/tenants/{tenant}/conversations/{id}/suggestions",
+            get(knowledge::suggestions),
+        )
+        .route(
+            "/tenants/{tenant}/products",
+            get(knowledge::list_products).post(knowledge::create_product),
+        )
+        .route(
+            "/tenants/{tenant}/products/{id}",
+            put(knowledge::update_product),
+        )
+        .route(
+            "/tenants/{tenant}/faq",
+            get(knowledge::list_faq).post(knowledge::create_faq),
+        )
+        .route(
+            "/tenants/{tenant}/faq/{id}",
+            put(knowledge::update_faq).delete(knowledge::delete_faq),
+        )
+        .route(
+            "/tenants/{tenant}/synonyms/{language}",
+            get(knowledge::get_synonyms).put(knowledge::put_synonyms),
+        )
+        .route(
+            "/tenants/{tenant}/knowledge/analytics",
+            get(knowledge::get_analytics),
+        )
+        .route("/public/{tenant}/faq", get(knowledge::public_faq))
+        .route(
+            "/public/{tenant}/articles/{number}",
+            get(knowledge::public_article),
+        )
         .route("/tenants/{tenant}/staffing", get(staffing::staffing))
         .route(
             "/tenants/{tenant}/customers",
@@ -108,6 +188,16 @@ pub fn routes() -> Router<AppState> {
         directory::set_member, directory::audit,
         board::board,
         search::search,
+        knowledge::list_articles, knowledge::create_article, knowledge::show_article,
+        knowledge::update_article, knowledge::change_state, knowledge::versions, knowledge::diff,
+        knowledge::link_translation, knowledge::unlink_translation, knowledge::record_view,
+        knowledge::helpful, knowledge::flag, knowledge::list_flags, knowledge::resolve_flag,
+        knowledge::conversation_articles, knowledge::link_article, knowledge::unlink_article,
+        knowledge::suggestions, knowledge::list_products, knowledge::create_product,
+        knowledge::update_product, knowledge::list_faq, knowledge::create_faq,
+        knowledge::update_faq, knowledge::delete_faq, knowledge::get_synonyms,
+        knowledge::put_synonyms, knowledge::get_analytics, knowledge::public_faq,
+        knowledge::public_article,
         staffing::staffing,
         customers::list, customers::create, customers::show, customers::update,
         conversations::list, conversations::create, conversations::show, conversations::update,

@@ -76,6 +76,9 @@ pub struct SearchResponse {
     pub hits: Vec<SearchHit>,
     /// Matching documents per kind, over all pages.
     pub kinds: Vec<FacetCount>,
+    /// The logged search's id: send it back when opening or linking an
+    /// article found here, so analytics learn what answered what.
+    pub query_id: Option<Uuid>,
 }
 
 /// Runs a search on behalf of `user` in tenant `tenant_id` (already checked
@@ -166,6 +169,7 @@ pub async fn run(
             total: 0,
             hits: Vec::new(),
             kinds: Vec::new(),
+            query_id: None,
         });
     };
     let hits = results
@@ -210,6 +214,7 @@ pub async fn run(
                 count: f.count,
             })
             .collect(),
+        query_id: None,
     })
 }
 
@@ -223,5 +228,17 @@ pub async fn search(
     ApiQuery(params): ApiQuery<SearchParams>,
 ) -> Result<Json<SearchResponse>, WebError> {
     let t = tenant_for(&state, &user, &slug, Action::ViewConversations).await?;
-    Ok(Json(run(&state, &user, &slug, t.id, &params).await?))
+    let mut found = run(&state, &user, &slug, t.id, &params).await?;
+    // Typing-as-you-go and later pages are not new searches.
+    if !params.as_you_type && params.offset == 0 {
+        found.query_id = super::knowledge::log_search(
+            &state,
+            &user,
+            t.id,
+            &found,
+            plateau_core::knowledge::SearchSurface::Desk,
+        )
+        .await;
+    }
+    Ok(Json(found))
 }

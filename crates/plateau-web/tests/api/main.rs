@@ -11,6 +11,7 @@ mod bad_input;
 mod conversations;
 mod directory;
 mod indexer;
+mod knowledge;
 mod realtime;
 mod roles;
 mod search;
