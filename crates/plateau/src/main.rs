@@ -213,9 +213,12 @@ fn init_logging(format: &str) {
 
 /// Opens the search index under the data directory. An index written by an
 /// older, incompatible version is reported with the command that fixes it.
-fn open_index(data_dir: &std::path::Path) -> anyhow::Result<plateau_search::Index> {
+fn open_index(
+    data_dir: &std::path::Path,
+    options: plateau_search::IndexOptions,
+) -> anyhow::Result<plateau_search::Index> {
     let dir = data_dir.join("search");
-    plateau_search::Index::open_or_create(&dir).with_context(|| {
+    plateau_search::Index::open_or_create_with(&dir, options).with_context(|| {
         format!(
             "cannot open the search index in {}; if Plateau was upgraded, rebuild it with `plateau reindex`",
             dir.display()
@@ -371,7 +374,13 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
                 std::fs::remove_dir_all(&dir)
                     .with_context(|| format!("cannot remove {}", dir.display()))?;
             }
-            let index = open_index(&r.data_dir)?;
+            // A rebuild is bulk work: a larger budget means fewer, larger segments.
+            let threads = std::thread::available_parallelism().map_or(1, |n| n.get().min(4));
+            let options = plateau_search::IndexOptions {
+                writer_memory_bytes: 100_000_000 * threads,
+                writer_threads: threads,
+            };
+            let index = open_index(&r.data_dir, options)?;
             let bar = reindex_bar(progress);
             let started = std::time::Instant::now();
             let n = plateau_web::indexer::rebuild(&store, &index, &bar).await?;
@@ -491,7 +500,13 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
                 .spawn_checkpointer()
                 .await
                 .context("starting the WAL checkpointer")?;
-            let index = std::sync::Arc::new(open_index(&r.data_dir)?);
+            // A server indexes small batches: tantivy's minimum writer budget
+            // is plenty and keeps idle memory low.
+            let options = plateau_search::IndexOptions {
+                writer_memory_bytes: 15_000_000,
+                writer_threads: 1,
+            };
+            let index = std::sync::Arc::new(open_index(&r.data_dir, options)?);
             let state = AppState::with_search(store.clone(), r.web, index);
             // Keep SQLite's planner statistics fresh as tables grow.
             let optimizer = store.clone();
