@@ -1,0 +1,1 @@
+//! Tests of the tree module, one file per concern.
