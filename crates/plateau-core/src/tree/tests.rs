@@ -1,1 +1,0 @@
-//! Tests of the tree module, one file per concern.
