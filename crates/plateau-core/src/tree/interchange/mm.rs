@@ -103,29 +103,34 @@ fn read(src: &str) -> Result<MindMap, InterchangeError> {
 /// element when there is one (what Plateau writes), otherwise the HTML's
 /// text with one line per block element.
 pub(super) fn read_rich(r: &mut XmlReader<'_>) -> Result<String, InterchangeError> {
-    let mut open = 1usize;
+    const INLINE: [&str; 9] = ["a", "b", "i", "u", "em", "strong", "span", "font", "code"];
+    let mut names: Vec<String> = Vec::new();
     let mut exact: Option<String> = None;
     let mut exact_depth = 0usize;
     let mut loose = String::new();
-    while open > 0 {
+    loop {
         match r.next()? {
             Ev::Start { name, .. } => {
-                open += 1;
                 let lower = name.to_ascii_lowercase();
                 if (lower == "pre" || lower == "text") && exact.is_none() {
                     exact = Some(String::new());
-                    exact_depth = open;
+                    exact_depth = names.len() + 1;
                 }
-                if lower == "br" {
+                if !INLINE.contains(&lower.as_str()) {
                     loose.push('\n');
                 }
+                names.push(lower);
             }
             Ev::End => {
-                if exact_depth == open {
+                let Some(name) = names.pop() else {
+                    break;
+                };
+                if exact_depth == names.len() + 1 {
                     exact_depth = 0;
                 }
-                open -= 1;
-                loose.push('\n');
+                if !INLINE.contains(&name.as_str()) {
+                    loose.push('\n');
+                }
             }
             Ev::Text(t) => {
                 if exact_depth > 0 {
@@ -133,7 +138,13 @@ pub(super) fn read_rich(r: &mut XmlReader<'_>) -> Result<String, InterchangeErro
                         e.push_str(&t);
                     }
                 } else {
-                    loose.push_str(&t);
+                    // HTML collapses white space, line breaks included.
+                    for (i, word) in t.split(char::is_whitespace).enumerate() {
+                        if i > 0 {
+                            loose.push(' ');
+                        }
+                        loose.push_str(word);
+                    }
                 }
             }
             Ev::Eof => return Err(r.error("the file ends inside a note")),
@@ -143,7 +154,7 @@ pub(super) fn read_rich(r: &mut XmlReader<'_>) -> Result<String, InterchangeErro
         return Ok(e);
     }
     let lines: Vec<String> = loose
-        .lines()
+        .split('\n')
         .map(|l| l.split_whitespace().collect::<Vec<_>>().join(" "))
         .filter(|l| !l.is_empty())
         .collect();

@@ -19,7 +19,7 @@ mod xml;
 
 pub use mm::{export_mm, import_mm};
 pub use opml::{export_opml, import_opml};
-pub use xmind::{export_xmind, import_xmind};
+pub use xmind::{export_xmind, import_xmind, MAX_CONTENT_BYTES, MAX_ENTRIES, MAX_XMIND_DEPTH};
 
 use std::collections::{BTreeSet, VecDeque};
 

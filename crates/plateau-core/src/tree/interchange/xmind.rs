@@ -21,6 +21,11 @@ pub const MAX_ENTRIES: usize = 1_000;
 /// Most bytes inflated from `content.json`.
 pub const MAX_CONTENT_BYTES: u64 = 32 * 1024 * 1024;
 
+/// Deepest topic nesting in content.json: serde_json refuses documents nested
+/// more than 128 levels, and each topic level costs three (`children`,
+/// `attached`, the topic), so exports stop where imports would.
+pub const MAX_XMIND_DEPTH: usize = 40;
+
 const LABEL_PREFIX: &str = "plateau-";
 
 /// Reads the first sheet of an XMind file.
@@ -89,7 +94,7 @@ fn bad(message: impl Into<String>) -> InterchangeError {
 fn read(text: &str) -> Result<MindMap, InterchangeError> {
     let doc: Json = serde_json::from_str(text).map_err(|e| {
         if e.to_string().contains("recursion limit") {
-            InterchangeError::TooDeep(super::MAX_DEPTH.min(40))
+            InterchangeError::TooDeep(MAX_XMIND_DEPTH)
         } else {
             bad(e.to_string())
         }
@@ -194,10 +199,13 @@ fn write(map: &MindMap) -> Result<String, InterchangeError> {
     };
     // Build bottom-up (children before parents) without recursion.
     let mut order = Vec::with_capacity(map.topics.len());
-    let mut stack = vec![0usize];
-    while let Some(t) = stack.pop() {
+    let mut stack = vec![(0usize, 0usize)];
+    while let Some((t, depth)) = stack.pop() {
+        if depth > MAX_XMIND_DEPTH {
+            return Err(InterchangeError::TooDeep(MAX_XMIND_DEPTH));
+        }
         order.push(t);
-        stack.extend(map.topics[t].children.iter().copied());
+        stack.extend(map.topics[t].children.iter().map(|&c| (c, depth + 1)));
     }
     let mut built: Vec<Option<Json>> = vec![None; map.topics.len()];
     for &t in order.iter().rev() {

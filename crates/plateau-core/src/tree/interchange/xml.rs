@@ -97,13 +97,14 @@ impl<'a> XmlReader<'a> {
             return Ok(Ev::End);
         }
         loop {
+            let start = usize::try_from(self.reader.buffer_position()).unwrap_or(usize::MAX);
             let event = self
                 .reader
                 .read_event()
                 .map_err(|err| self.error(err.to_string()))?;
             return match event {
                 Event::DocType(_) => {
-                    let (line, column) = self.here();
+                    let (line, column) = position(self.src, start);
                     Err(InterchangeError::Dtd { line, column })
                 }
                 Event::Start(e) | Event::Empty(e) if self.depth >= MAX_DEPTH => {
@@ -148,7 +149,7 @@ impl<'a> XmlReader<'a> {
                             "quot" => Ok(Ev::Text("\"".into())),
                             "apos" => Ok(Ev::Text("'".into())),
                             _ => {
-                                let (line, column) = self.here();
+                                let (line, column) = position(self.src, start);
                                 Err(InterchangeError::UnknownEntity { line, column, name })
                             }
                         }
