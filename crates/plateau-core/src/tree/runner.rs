@@ -253,8 +253,10 @@ struct State {
     frames: Vec<Frame>,
     node: NodeId,
     vars: BTreeMap<String, Value>,
-    answers: Vec<GivenAnswer>,
-    visited: Vec<NodeId>,
+    /// Lengths of the session's append-only answer and visit logs in this
+    /// state: undo truncates the logs instead of every state copying them.
+    answers_len: usize,
+    visited_len: usize,
     finished: Option<Finish>,
 }
 
@@ -266,6 +268,8 @@ pub struct Session<'t> {
     initial: State,
     state: State,
     undo: Vec<State>,
+    answers: Vec<GivenAnswer>,
+    visited: Vec<NodeId>,
     path: Path,
 }
 
@@ -293,8 +297,8 @@ impl<'t> Session<'t> {
             }],
             node: tree.root.clone(),
             vars: BTreeMap::new(),
-            answers: Vec::new(),
-            visited: Vec::new(),
+            answers_len: 0,
+            visited_len: 0,
             finished: None,
         };
         let mut s = Session {
@@ -304,9 +308,14 @@ impl<'t> Session<'t> {
             initial: blank.clone(),
             state: blank,
             undo: Vec::new(),
+            answers: Vec::new(),
+            visited: Vec::new(),
             path: Path::default(),
         };
-        let (state, events) = s.settle(s.state.clone(), tree.root.clone(), at)?;
+        let (mut state, events, visited) =
+            s.settle(s.state.clone(), tree.root.clone(), None, at)?;
+        state.visited_len = visited.len();
+        s.visited = visited;
         s.initial = state.clone();
         s.state = state;
         s.path.events = events;
@@ -440,13 +449,16 @@ impl<'t> Session<'t> {
     }
 
     /// Moves from `start` through nodes that do not wait for the advisor.
+    /// Returns the new state, its path events and the nodes it visited.
     fn settle(
         &self,
         mut state: State,
         start: NodeId,
+        new_answer: Option<&GivenAnswer>,
         at: i64,
-    ) -> Result<(State, Vec<PathEvent>), RunError> {
+    ) -> Result<(State, Vec<PathEvent>, Vec<NodeId>), RunError> {
         let mut events = Vec::new();
+        let mut visited = Vec::new();
         let mut id = start;
         for _ in 0..MAX_AUTO_STEPS {
             state.node = id.clone();
@@ -458,9 +470,9 @@ impl<'t> Session<'t> {
                 entry,
             };
             events.push(event(PathEntry::Visited));
-            state.visited.push(node.id.clone());
+            visited.push(node.id.clone());
             let outcome = match &node.kind {
-                k if k.waits_for_advisor() => return Ok((state, events)),
+                k if k.waits_for_advisor() => return Ok((state, events, visited)),
                 NodeKind::Decision { rules, default } => {
                     let chosen = rules
                         .iter()
@@ -500,8 +512,16 @@ impl<'t> Session<'t> {
                         target: target.clone(),
                         reason: self.fill(&state.vars, reason),
                         variables: state.vars.clone(),
-                        answers: state.answers.clone(),
-                        visited: state.visited.clone(),
+                        answers: self.answers[..state.answers_len.min(self.answers.len())]
+                            .iter()
+                            .chain(new_answer)
+                            .cloned()
+                            .collect(),
+                        visited: self.visited[..state.visited_len.min(self.visited.len())]
+                            .iter()
+                            .chain(&visited)
+                            .cloned()
+                            .collect(),
                     };
                     events.push(event(PathEntry::Finished {
                         outcome: Outcome::Escalated,
@@ -510,14 +530,14 @@ impl<'t> Session<'t> {
                         outcome: Outcome::Escalated,
                         handoff: Some(handoff),
                     });
-                    return Ok((state, events));
+                    return Ok((state, events, visited));
                 }
                 NodeKind::End { outcome } => *outcome,
                 NodeKind::Solution { .. } => Outcome::Resolved,
                 // Every kind that waits was handled by the first arm.
                 NodeKind::Question { .. }
                 | NodeKind::Instruction { .. }
-                | NodeKind::Form { .. } => return Ok((state, events)),
+                | NodeKind::Form { .. } => return Ok((state, events, visited)),
             };
             if state.frames.len() > 1 {
                 if let Some(back) = state.frames.last().and_then(|f| f.return_to.clone()) {
@@ -544,7 +564,7 @@ impl<'t> Session<'t> {
                 outcome,
                 handoff: None,
             });
-            return Ok((state, events));
+            return Ok((state, events, visited));
         }
         Err(RunError::Loops)
     }
@@ -555,9 +575,14 @@ impl<'t> Session<'t> {
         state: State,
         first: Vec<PathEvent>,
         next: NodeId,
+        new_answer: Option<GivenAnswer>,
         at: i64,
     ) -> Result<(), RunError> {
-        let (state, events) = self.settle(state, next, at)?;
+        let (mut state, events, visited) = self.settle(state, next, new_answer.as_ref(), at)?;
+        self.visited.extend(visited);
+        self.answers.extend(new_answer);
+        state.visited_len = self.visited.len();
+        state.answers_len = self.answers.len();
         let previous = std::mem::replace(&mut self.state, state);
         self.undo.push(previous);
         if self.undo.len() > MAX_UNDO {
@@ -582,20 +607,20 @@ impl<'t> Session<'t> {
             return Err(RunError::WrongStep(node.kind.name()));
         };
         let answer = answers.get(index).ok_or(RunError::NoSuchAnswer(index))?;
-        let mut state = self.state.clone();
+        let state = self.state.clone();
         let label = self.fill(&state.vars, &answer.label);
-        state.answers.push(GivenAnswer {
+        let given = GivenAnswer {
             node: node.id.clone(),
             question: self.text_for(&state.vars, node),
             answer: label.clone(),
-        });
+        };
         let event = PathEvent {
             at,
             tree_ref,
             node: node.id.clone(),
             entry: PathEntry::Answered { index, label },
         };
-        self.advance(state, vec![event], answer.target.clone(), at)
+        self.advance(state, vec![event], answer.target.clone(), Some(given), at)
     }
 
     /// Submits the current form as the browser sends it (text per field name).
@@ -638,7 +663,7 @@ impl<'t> Session<'t> {
             node: node.id.clone(),
             entry: PathEntry::Submitted { values: parsed },
         };
-        self.advance(state, vec![event], next.clone(), at)
+        self.advance(state, vec![event], next.clone(), None, at)
     }
 
     /// Goes on from an instruction, or from a solution that has a next step.
@@ -657,13 +682,15 @@ impl<'t> Session<'t> {
             node: node.id.clone(),
             entry: PathEntry::Continued,
         };
-        self.advance(self.state.clone(), vec![event], next.clone(), at)
+        self.advance(self.state.clone(), vec![event], next.clone(), None, at)
     }
 
     /// Undoes the last advisor action, restoring the variables as they were.
     pub fn back(&mut self, at: i64) -> Result<(), RunError> {
         let previous = self.undo.pop().ok_or(RunError::NothingToUndo)?;
         self.state = previous;
+        self.visited.truncate(self.state.visited_len);
+        self.answers.truncate(self.state.answers_len);
         let tree_ref = self.state.frames.last().and_then(|f| f.tree_ref.clone());
         self.path.events.push(PathEvent {
             at,
@@ -678,6 +705,8 @@ impl<'t> Session<'t> {
     pub fn restart(&mut self, at: i64) {
         self.state = self.initial.clone();
         self.undo.clear();
+        self.visited.truncate(self.state.visited_len);
+        self.answers.truncate(self.state.answers_len);
         self.path.events.push(PathEvent {
             at,
             tree_ref: None,
