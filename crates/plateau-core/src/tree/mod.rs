@@ -30,6 +30,7 @@ pub use model::{
     Segment, Subject, Tree, TreeJsonError, Variant,
 };
 pub use runner::{
-    Handoff, Path, PathEntry, PathEvent, RunError, Session, Step, StepView, SubTrees, Value,
+    GivenAnswer, Handoff, Path, PathEntry, PathEvent, RunError, Session, Step, StepView, SubTrees,
+    Value,
 };
 pub use validate::{validate, Code, Known, Problem, Report, Severity};

@@ -251,3 +251,25 @@ fn oversized_json_is_refused_before_parsing() {
         Err(TreeJsonError::Json(_))
     ));
 }
+
+/// The examples in docs/trees.md parse, validate and run as documented.
+#[test]
+fn the_documented_examples_are_true() {
+    let doc = include_str!("../../../../../docs/trees.md");
+    let mut blocks = doc
+        .split("```json\n")
+        .skip(1)
+        .map(|b| b.split("```").next().unwrap());
+    let t = Tree::from_json(blocks.next().unwrap()).unwrap();
+    let report = validate(&t, Known::default());
+    assert!(report.problems.is_empty(), "{:?}", report.problems);
+    let mut s = Session::start(&t, &(), CustomerAttrs::default(), 1_700_000_000_000_000).unwrap();
+    s.answer(0, 1_700_000_004_000_000).unwrap();
+    let values = [("serial", "SN-1"), ("speed", "3.5")]
+        .into_iter()
+        .map(|(k, v)| (k.to_string(), v.to_string()))
+        .collect();
+    s.submit(&values, 1_700_000_031_000_000).unwrap();
+    let documented: runner::Path = serde_json::from_str(blocks.next().unwrap()).unwrap();
+    assert_eq!(s.path(), &documented);
+}
