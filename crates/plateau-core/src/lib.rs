@@ -10,6 +10,7 @@ pub mod policy;
 pub mod routing;
 pub mod sla;
 pub mod timestamp;
+pub mod tree;
 pub mod validate;
 
 pub use error::{DomainError, FieldError};
