@@ -65,7 +65,10 @@ pub struct Index {
     fields: Fields,
     analyzers: Analyzers,
     reader: IndexReader,
-    writer: RwLock<IndexWriter>,
+    /// Opened on the first change and released by [`Index::release_writer`]
+    /// when idle: an open writer holds indexing threads and their memory.
+    writer: RwLock<Option<IndexWriter>>,
+    options: IndexOptions,
     checkpoint: Mutex<Option<i64>>,
     synonyms: RwLock<SynonymRegistry>,
 }
@@ -106,8 +109,6 @@ impl Index {
         // Analysers are code, not data: they must be registered on every open.
         index.tokenizers().register(FRENCH, analysis::french());
         index.tokenizers().register(ENGLISH, analysis::english());
-        let writer: IndexWriter =
-            index.writer_with_num_threads(options.writer_threads, options.writer_memory_bytes)?;
         let reader = index
             .reader_builder()
             .reload_policy(ReloadPolicy::OnCommitWithDelay)
@@ -118,7 +119,8 @@ impl Index {
             fields,
             analyzers: Analyzers::default(),
             reader,
-            writer: RwLock::new(writer),
+            writer: RwLock::new(None),
+            options,
             checkpoint: Mutex::new(checkpoint),
             synonyms: RwLock::new(SynonymRegistry::default()),
         })
@@ -127,7 +129,8 @@ impl Index {
     /// Adds or replaces a document (by tenant and id). Visible after the next
     /// commit.
     pub fn upsert(&self, doc: &SearchDocument) -> Result<()> {
-        let writer = self.writer.read().map_err(|_| SearchError::Poisoned)?;
+        let guard = self.writer_for_changes()?;
+        let writer = guard.as_ref().ok_or(SearchError::Poisoned)?;
         // Within one commit, a delete only affects documents added before it,
         // so delete-then-add replaces the old version and keeps the new one.
         writer.delete_term(Term::from_field_text(
@@ -142,14 +145,16 @@ impl Index {
     /// empty index (`plateau reindex`), where there is nothing to replace and
     /// skipping the delete saves time.
     pub fn insert(&self, doc: &SearchDocument) -> Result<()> {
-        let writer = self.writer.read().map_err(|_| SearchError::Poisoned)?;
+        let guard = self.writer_for_changes()?;
+        let writer = guard.as_ref().ok_or(SearchError::Poisoned)?;
         writer.add_document(schema::to_tantivy(&self.fields, doc))?;
         Ok(())
     }
 
     /// Removes a document. Visible after the next commit.
     pub fn delete(&self, tenant_id: Uuid, id: Uuid) -> Result<()> {
-        let writer = self.writer.read().map_err(|_| SearchError::Poisoned)?;
+        let guard = self.writer_for_changes()?;
+        let writer = guard.as_ref().ok_or(SearchError::Poisoned)?;
         writer.delete_term(Term::from_field_text(
             self.fields.key,
             &schema::key(tenant_id, id),
@@ -159,7 +164,8 @@ impl Index {
 
     /// Removes every document of a tenant. Visible after the next commit.
     pub fn delete_tenant(&self, tenant_id: Uuid) -> Result<()> {
-        let writer = self.writer.read().map_err(|_| SearchError::Poisoned)?;
+        let guard = self.writer_for_changes()?;
+        let writer = guard.as_ref().ok_or(SearchError::Poisoned)?;
         writer.delete_term(Term::from_field_text(
             self.fields.tenant,
             &tenant_id.to_string(),
@@ -169,7 +175,8 @@ impl Index {
 
     /// Removes every document (before a full reindex).
     pub fn clear(&self) -> Result<()> {
-        let writer = self.writer.read().map_err(|_| SearchError::Poisoned)?;
+        let guard = self.writer_for_changes()?;
+        let writer = guard.as_ref().ok_or(SearchError::Poisoned)?;
         writer.delete_all_documents()?;
         Ok(())
     }
@@ -189,7 +196,11 @@ impl Index {
     fn commit_inner(&self, checkpoint: Option<i64>) -> Result<()> {
         let mut saved = self.checkpoint.lock().map_err(|_| SearchError::Poisoned)?;
         {
-            let mut writer = self.writer.write().map_err(|_| SearchError::Poisoned)?;
+            let mut guard = self.writer.write().map_err(|_| SearchError::Poisoned)?;
+            if guard.is_none() {
+                *guard = Some(self.new_writer()?);
+            }
+            let writer = guard.as_mut().ok_or(SearchError::Poisoned)?;
             let mut prepared = writer.prepare_commit()?;
             if let Some(last_event_id) = checkpoint {
                 let payload = serde_json::to_string(&Payload { last_event_id })
@@ -207,9 +218,44 @@ impl Index {
 
     /// Drops changes made since the last commit.
     pub fn rollback(&self) -> Result<()> {
-        let mut writer = self.writer.write().map_err(|_| SearchError::Poisoned)?;
-        writer.rollback()?;
+        let mut guard = self.writer.write().map_err(|_| SearchError::Poisoned)?;
+        if let Some(writer) = guard.as_mut() {
+            writer.rollback()?;
+        }
         Ok(())
+    }
+
+    /// Closes the writer, dropping anything not committed; the next change
+    /// opens a new one. An idle server calls this so that its indexing threads
+    /// and their memory budget are not held while nothing changes.
+    pub fn release_writer(&self) -> Result<()> {
+        let mut guard = self.writer.write().map_err(|_| SearchError::Poisoned)?;
+        *guard = None;
+        Ok(())
+    }
+
+    fn new_writer(&self) -> Result<IndexWriter> {
+        Ok(self.index.writer_with_num_threads(
+            self.options.writer_threads,
+            self.options.writer_memory_bytes,
+        )?)
+    }
+
+    /// A read guard on an open writer, opening one if needed.
+    fn writer_for_changes(&self) -> Result<std::sync::RwLockReadGuard<'_, Option<IndexWriter>>> {
+        loop {
+            let guard = self.writer.read().map_err(|_| SearchError::Poisoned)?;
+            if guard.is_some() {
+                return Ok(guard);
+            }
+            drop(guard);
+            let mut guard = self.writer.write().map_err(|_| SearchError::Poisoned)?;
+            if guard.is_none() {
+                *guard = Some(self.new_writer()?);
+            }
+            // Loop to trade the write guard for a read guard; a release in
+            // between only means opening again.
+        }
     }
 
     /// The last event id committed with [`Self::commit_with_checkpoint`], as
@@ -246,7 +292,9 @@ impl Index {
             .writer
             .into_inner()
             .map_err(|_| SearchError::Poisoned)?;
-        writer.wait_merging_threads()?;
+        if let Some(writer) = writer {
+            writer.wait_merging_threads()?;
+        }
         Ok(())
     }
 

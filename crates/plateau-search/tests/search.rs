@@ -860,3 +860,33 @@ fn exclusions_drop_internal_articles_and_tagged_notes_but_keep_the_rest() {
         vec![1, 4]
     );
 }
+
+#[test]
+fn a_released_writer_reopens_on_the_next_change_and_drops_only_uncommitted_work() {
+    let index = Index::create_in_ram().unwrap();
+    let t = tenant(10);
+    index
+        .upsert(&article(t, 1, Language::Fr, "Box en panne", "", ""))
+        .unwrap();
+    index.commit_with_checkpoint(7).unwrap();
+    index
+        .upsert(&article(t, 2, Language::Fr, "Box perdue", "", ""))
+        .unwrap();
+    index.release_writer().unwrap();
+    assert_eq!(index.num_docs(), 1, "uncommitted work is dropped");
+    assert_eq!(index.checkpoint().unwrap(), Some(7));
+    index
+        .upsert(&article(t, 3, Language::Fr, "Box neuve", "", ""))
+        .unwrap();
+    index.commit_with_checkpoint(8).unwrap();
+    assert_eq!(index.num_docs(), 2);
+    assert_eq!(index.checkpoint().unwrap(), Some(8));
+    index.release_writer().unwrap();
+    index.rollback().unwrap();
+    index.commit().unwrap();
+    assert_eq!(
+        index.checkpoint().unwrap(),
+        Some(8),
+        "a commit without changes keeps the checkpoint"
+    );
+}

@@ -24,6 +24,9 @@ const BATCH: i64 = 1000;
 const MIN_COMMIT_INTERVAL: Duration = Duration::from_millis(250);
 /// Also look at the log this often, for writes by other server processes.
 const POLL: Duration = Duration::from_secs(1);
+/// After this long without a change the index writer is closed, giving back
+/// its threads and memory; long enough for background merges to finish.
+const RELEASE_AFTER: Duration = Duration::from_secs(60);
 
 pub fn search_language(language: model::Language) -> plateau_search::Language {
     match language {
@@ -236,13 +239,29 @@ pub fn spawn(
         if let Err(e) = load_synonyms(&store, &index).await {
             tracing::error!(error = ?e, "loading search synonyms failed; searching without them");
         }
+        let mut last_change = std::time::Instant::now();
+        let mut writer_open = true;
         loop {
-            if let Err(e) = catch_up(&store, &index).await {
-                tracing::error!(error = ?e, "search indexer pass failed; retrying");
-                // Drop whatever the failed pass staged; the next pass redoes it
-                // from the checkpoint.
-                if let Err(e) = index.rollback() {
-                    tracing::error!(error = ?e, "search index rollback failed");
+            match catch_up(&store, &index).await {
+                Ok(0) => {
+                    if writer_open && last_change.elapsed() > RELEASE_AFTER {
+                        writer_open = false;
+                        if let Err(e) = index.release_writer() {
+                            tracing::warn!(error = ?e, "closing the idle search index writer failed");
+                        }
+                    }
+                }
+                Ok(_) => {
+                    last_change = std::time::Instant::now();
+                    writer_open = true;
+                }
+                Err(e) => {
+                    tracing::error!(error = ?e, "search indexer pass failed; retrying");
+                    // Drop whatever the failed pass staged; the next pass redoes
+                    // it from the checkpoint.
+                    if let Err(e) = index.rollback() {
+                        tracing::error!(error = ?e, "search index rollback failed");
+                    }
                 }
             }
             tokio::time::sleep(MIN_COMMIT_INTERVAL).await;
