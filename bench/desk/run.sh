@@ -3,7 +3,9 @@
 # and PostgreSQL, inbox latency in a tenant of 1,000,000 conversations, and idle
 # memory. Needs a release build (cargo build --release -p plateau), wrk, curl,
 # and a PostgreSQL server at $PG (trust auth).
-# Usage: bench/desk/run.sh [create]   (create: skip the million-conversation part)
+# Usage: bench/desk/run.sh [create|search]
+#   create: only the creation part; search: only the desk-search part (a
+#   SEARCH_SCALE-conversation tenant, reindexed, then searched over HTTP)
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 BIN=${BIN:-target/release/plateau}
@@ -37,6 +39,27 @@ rss_kib() { awk '/VmRSS/ {print $2}' /proc/$1/status; }
 
 echo "## machine"; lscpu | grep -E 'Model name|^CPU\(s\)'; free -g | head -2; uname -r
 echo
+
+if [ "${1:-}" = "search" ]; then
+  N=${SEARCH_SCALE:-100000}
+  echo "## desk search over HTTP, demo + $N conversations (SQLite)"
+  /usr/bin/time -f "seeding: %e s wall, %M KiB max RSS" "$BIN" demo --data-dir "$WORK/s" --scale "$N"
+  /usr/bin/time -f "reindex: %e s wall, %M KiB max RSS" "$BIN" reindex --data-dir "$WORK/s"
+  "$BIN" serve --listen 127.0.0.1:$PORT --data-dir "$WORK/s" >"$WORK/server.log" 2>&1 &
+  PID=$!
+  for _ in $(seq 1 100); do curl -sf http://127.0.0.1:$PORT/healthz >/dev/null && break; sleep 0.2; done
+  TOKEN=$(token)
+  for name in "two words, all kinds|/api/v1/tenants/orbitel/search?q=connexion%20lente" \
+              "no accents + typo|/api/v1/tenants/orbitel/search?q=facture%20prelevment" \
+              "as you type, articles|/api/v1/tenants/orbitel/search?q=debit%20fai&as_you_type=true&kind=article" \
+              "phrase, messages|/api/v1/tenants/orbitel/search?q=%22ne%20s%27allume%20plus%22&kind=message"; do
+    echo "### ${name%%|*}"
+    TOKEN=$TOKEN PATHS="${name#*|}" wrk -t1 -c4 -d10s --latency -s bench/desk/get.lua http://127.0.0.1:$PORT
+  done
+  echo "RSS under the search load: $(rss_kib $PID) KiB"
+  stop
+  exit 0
+fi
 
 echo "## create conversations over HTTP: SQLite"
 start "sqlite://$WORK/sqlite.db"
