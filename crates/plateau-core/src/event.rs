@@ -20,6 +20,8 @@ pub mod kind {
     pub const TEAM_CREATED: &str = "team.created";
     pub const TOKEN_CREATED: &str = "token.created";
     pub const TOKEN_REVOKED: &str = "token.revoked";
+    pub const PRESENCE_CHANGED: &str = "presence.changed";
+    pub const BREAK_POSTPONED: &str = "presence.break_postponed";
 
     // Knowledge base. Subject: the article, product, FAQ entry or flag; the
     // payload of article events carries `audience` so that internal articles

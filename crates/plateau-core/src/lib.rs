@@ -7,6 +7,7 @@ pub mod event;
 pub mod knowledge;
 pub mod model;
 pub mod policy;
+pub mod presence;
 pub mod routing;
 pub mod sla;
 pub mod timestamp;

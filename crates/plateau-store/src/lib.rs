@@ -11,6 +11,7 @@ pub mod events;
 mod group_commit;
 pub mod knowledge;
 pub mod migrate;
+pub mod presence;
 mod row;
 pub mod search_feed;
 pub mod users;

@@ -35,6 +35,12 @@ pub const MIGRATIONS: &[Migration] = &[
         sqlite: include_str!("../migrations/sqlite/0003_knowledge.sql"),
         postgres: include_str!("../migrations/postgres/0003_knowledge.sql"),
     },
+    Migration {
+        version: 5,
+        name: "presence",
+        sqlite: include_str!("../migrations/sqlite/0005_presence.sql"),
+        postgres: include_str!("../migrations/postgres/0005_presence.sql"),
+    },
 ];
 
 const CREATE_TABLE: &str = "CREATE TABLE IF NOT EXISTS schema_migrations (

@@ -577,3 +577,127 @@ async fn concurrent_creations_are_isolated_from_each_others_failures() {
         }
     }
 }
+
+#[tokio::test]
+async fn presence_is_logged_with_durations_and_reaches_every_brand_of_the_person() {
+    use plateau_core::routing::Presence;
+    for db in testing::all().await.unwrap() {
+        let s = &db.store;
+        let l = db.label;
+        let a = s.create_tenant("acme", "Acme", None).await.unwrap();
+        let b = s.create_tenant("globex", "Globex", None).await.unwrap();
+        let c = s.create_tenant("initech", "Initech", None).await.unwrap();
+        let u = s
+            .create_user(
+                NewUser {
+                    email: "awa@x.fr",
+                    display_name: "Awa",
+                    password_hash: None,
+                    locale: Language::Fr,
+                    platform_admin: false,
+                },
+                None,
+            )
+            .await
+            .unwrap();
+        for t in [a.id, b.id] {
+            s.set_membership(
+                &Membership {
+                    tenant_id: t,
+                    user_id: u.id,
+                    role: Role::Advisor,
+                    team_id: None,
+                    site_id: None,
+                },
+                None,
+            )
+            .await
+            .unwrap();
+        }
+        assert_eq!(
+            s.presence(u.id).await.unwrap().state,
+            Presence::Offline,
+            "{l}"
+        );
+        let before = s.count_events().await.unwrap();
+        // Derived states and over-long reasons are refused and write nothing.
+        assert!(s
+            .set_presence(u.id, Presence::Busy, None, Some(u.id))
+            .await
+            .is_err());
+        assert!(s
+            .set_presence(u.id, Presence::Break, Some(&"x".repeat(200)), Some(u.id))
+            .await
+            .is_err());
+        assert!(
+            s.postpone_break(u.id, 15).await.is_err(),
+            "{l}: offline people have no break to push back"
+        );
+        assert_eq!(s.count_events().await.unwrap(), before, "{l}");
+
+        s.set_presence(u.id, Presence::Available, None, Some(u.id))
+            .await
+            .unwrap();
+        let p = s.postpone_break(u.id, 15).await.unwrap();
+        assert!(p.break_postponed_until.is_some(), "{l}");
+        assert!(s.postpone_break(u.id, 500).await.is_err(), "{l}");
+        s.set_presence(u.id, Presence::Break, Some("Déjeuner"), Some(u.id))
+            .await
+            .unwrap();
+        let now = s.presence(u.id).await.unwrap();
+        assert_eq!(
+            (now.state, now.reason.as_deref()),
+            (Presence::Break, Some("Déjeuner")),
+            "{l}"
+        );
+        assert_eq!(
+            now.break_postponed_until, None,
+            "{l}: taking the break clears the pushed-back one"
+        );
+
+        // The log closes each state when the next starts.
+        let log = s
+            .presence_log(u.id, plateau_core::Timestamp(0))
+            .await
+            .unwrap();
+        assert_eq!(
+            log.iter().map(|x| x.state.as_str()).collect::<Vec<_>>(),
+            vec!["available", "break"],
+            "{l}"
+        );
+        assert_eq!(log[0].ended_at, Some(log[1].started_at), "{l}");
+        assert_eq!(log[1].ended_at, None, "{l}");
+
+        // Both brands' supervisors see it; the third brand does not know her.
+        for t in [a.id, b.id] {
+            let team = s
+                .tenant_presence(t, plateau_core::Timestamp(0))
+                .await
+                .unwrap();
+            assert_eq!(team.len(), 1, "{l}");
+            assert_eq!(
+                (team[0].status.state, team[0].postponed_breaks),
+                (Presence::Break, 1),
+                "{l}"
+            );
+            let kinds: Vec<String> = s
+                .tenant_events(t, None, 50)
+                .await
+                .unwrap()
+                .into_iter()
+                .map(|e| e.kind)
+                .collect();
+            assert!(
+                kinds.iter().any(|k| k == "presence.break_postponed"),
+                "{l}: {kinds:?}"
+            );
+        }
+        assert!(
+            s.tenant_presence(c.id, plateau_core::Timestamp(0))
+                .await
+                .unwrap()
+                .is_empty(),
+            "{l}"
+        );
+    }
+}

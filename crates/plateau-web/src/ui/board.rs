@@ -34,6 +34,17 @@ struct BoardPage {
     teams: Vec<(String, i64, i64, i64, i64)>,
     channels: Vec<(String, i64, i64, i64, i64)>,
     advisors: Vec<AdvisorRow>,
+    presence: Vec<PresenceRow>,
+}
+
+pub struct PresenceRow {
+    pub name: String,
+    /// The state's code, for the coloured dot.
+    pub state: &'static str,
+    pub label: String,
+    pub since: String,
+    pub reason: String,
+    pub postponed: i64,
 }
 
 pub async fn page(
@@ -119,6 +130,27 @@ pub async fn page(
             ),
         })
         .collect();
+    // The centre's own business, like internal notes (see api::presence).
+    let presence = if user.actor.can(tenant.id, Action::ViewInternalNotes) {
+        crate::api::presence::team_presence(&state, tenant.id).await?
+    } else {
+        Vec::new()
+    };
+    let presence = presence
+        .into_iter()
+        .map(|p| PresenceRow {
+            name: p.name,
+            state: p.status.state.as_str(),
+            label: tr.e("presence", p.status.state.as_str()),
+            since: if p.status.since.0 > 0 {
+                tr.ago(p.status.since, now)
+            } else {
+                tr.t("empty.dash").to_string()
+            },
+            reason: p.status.reason.unwrap_or_default(),
+            postponed: p.postponed_breaks,
+        })
+        .collect();
     let oldest_new = board
         .oldest_new
         .map(|t| tr.ago(t, now))
@@ -141,5 +173,6 @@ pub async fn page(
         teams,
         channels,
         advisors,
+        presence,
     })
 }

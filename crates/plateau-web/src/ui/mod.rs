@@ -6,6 +6,7 @@ mod board;
 mod conversation;
 mod inbox;
 mod login;
+mod presence;
 mod search;
 mod settings;
 mod staffing;
@@ -31,6 +32,8 @@ pub fn routes() -> Router<AppState> {
         .route("/logout", post(login::logout))
         .route("/settings", get(settings::page))
         .route("/settings/locale", post(settings::set_locale))
+        .route("/presence", post(presence::declare))
+        .route("/presence/postpone-break", post(presence::postpone_break))
         .route("/settings/tokens", post(settings::create_token))
         .route("/settings/tokens/{id}/revoke", post(settings::revoke_token))
         .route("/t/{tenant}", get(tenant_home))
@@ -147,6 +150,12 @@ pub struct Layout {
     pub can_create: bool,
     /// Ids of the regions the live script refreshes on relevant events.
     pub live: &'static str,
+    /// The person's declared presence (`available`, `break`…).
+    pub presence: &'static str,
+    /// Whether a pushed-back break is pending.
+    pub break_postponed: bool,
+    /// Where a form in the frame returns to.
+    pub here: String,
 }
 
 impl Layout {
@@ -166,7 +175,14 @@ impl Layout {
             .filter(|t| user.actor.platform_admin || user.actor.role_in(t.id).is_some())
             .map(|t| (t.slug, t.name))
             .collect();
+        let presence = state.store.presence(user.user.id).await?;
+        let now = plateau_core::Timestamp::now();
         Ok(Layout {
+            presence: presence.state.as_str(),
+            break_postponed: presence.break_postponed_until.is_some_and(|t| t > now),
+            here: tenant
+                .map(|t| format!("/t/{}/inbox", t.slug))
+                .unwrap_or_else(|| "/settings".into()),
             tr: Tr::new(user.user.locale),
             title,
             user_name: user.user.display_name.clone(),

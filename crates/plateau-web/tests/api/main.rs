@@ -12,6 +12,7 @@ mod conversations;
 mod directory;
 mod indexer;
 mod knowledge;
+mod presence;
 mod realtime;
 mod roles;
 mod search;

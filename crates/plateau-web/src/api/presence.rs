@@ -1,0 +1,123 @@
+//! Advisor presence over JSON: my state (declare it, push back my break) and,
+//! for supervisors, every member of a brand with their state, reason, since
+//! when, and how many breaks they pushed back today.
+
+use axum::extract::{Path, State};
+use axum::Json;
+use plateau_core::policy::Action;
+use plateau_core::presence::PresenceStatus;
+use plateau_core::routing::Presence;
+use plateau_core::Timestamp;
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
+
+use super::{tenant_for, ApiJson};
+use crate::auth::CurrentUser;
+use crate::error::WebError;
+use crate::AppState;
+
+#[derive(Debug, Clone, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct PresenceIn {
+    /// available, break, training or offline (busy and wrap-up follow from work).
+    pub state: String,
+    /// Why, in a few words ("Déjeuner", "Formation fibre").
+    pub reason: Option<String>,
+}
+
+fn parse_state(raw: &str) -> Result<Presence, WebError> {
+    raw.parse()
+        .map_err(|m: String| plateau_core::DomainError::field("state", m).into())
+}
+
+#[utoipa::path(get, path = "/api/v1/me/presence", tag = "presence", responses((status = 200, body = PresenceStatus)))]
+pub async fn mine(
+    State(state): State<AppState>,
+    user: CurrentUser,
+) -> Result<Json<PresenceStatus>, WebError> {
+    Ok(Json(state.store.presence(user.user.id).await?))
+}
+
+#[utoipa::path(put, path = "/api/v1/me/presence", tag = "presence", request_body = PresenceIn, responses((status = 200, body = PresenceStatus), (status = 422, body = crate::error::Problem)))]
+pub async fn declare(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    ApiJson(body): ApiJson<PresenceIn>,
+) -> Result<Json<PresenceStatus>, WebError> {
+    let p = parse_state(&body.state)?;
+    Ok(Json(
+        state
+            .store
+            .set_presence(user.user.id, p, body.reason.as_deref(), Some(user.user.id))
+            .await?,
+    ))
+}
+
+#[derive(Debug, Clone, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct PostponeIn {
+    /// 5 to 60.
+    pub minutes: i64,
+}
+
+#[utoipa::path(post, path = "/api/v1/me/presence/postpone-break", tag = "presence", request_body = PostponeIn, responses((status = 200, body = PresenceStatus), (status = 422, body = crate::error::Problem)))]
+pub async fn postpone_break(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    ApiJson(body): ApiJson<PostponeIn>,
+) -> Result<Json<PresenceStatus>, WebError> {
+    Ok(Json(
+        state
+            .store
+            .postpone_break(user.user.id, body.minutes)
+            .await?,
+    ))
+}
+
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct MemberPresenceOut {
+    pub user_id: uuid::Uuid,
+    pub name: String,
+    pub status: PresenceStatus,
+    /// Breaks pushed back in the last 24 hours.
+    pub postponed_breaks: i64,
+}
+
+/// A brand's members and their presence, names resolved; shared with the board.
+pub async fn team_presence(
+    state: &AppState,
+    tenant_id: uuid::Uuid,
+) -> Result<Vec<MemberPresenceOut>, WebError> {
+    let since = Timestamp(Timestamp::now().0 - 86_400 * 1_000_000);
+    let members = state.store.members(tenant_id).await?;
+    let mut out: Vec<MemberPresenceOut> = state
+        .store
+        .tenant_presence(tenant_id, since)
+        .await?
+        .into_iter()
+        .filter_map(|p| {
+            let m = members.iter().find(|m| m.user.id == p.status.user_id)?;
+            (m.role != plateau_core::model::Role::ClientViewer).then(|| MemberPresenceOut {
+                user_id: m.user.id,
+                name: m.user.display_name.clone(),
+                status: p.status,
+                postponed_breaks: p.postponed_breaks,
+            })
+        })
+        .collect();
+    out.sort_by(|a, b| a.name.cmp(&b.name));
+    Ok(out)
+}
+
+#[utoipa::path(get, path = "/api/v1/tenants/{tenant}/presence", tag = "presence", params(("tenant" = String, Path)), responses((status = 200, body = Vec<MemberPresenceOut>), (status = 403, body = crate::error::Problem)))]
+pub async fn tenant(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    Path(slug): Path<String>,
+) -> Result<Json<Vec<MemberPresenceOut>>, WebError> {
+    let t = tenant_for(&state, &user, &slug, Action::ViewBoard).await?;
+    // Who is on a break and why is the centre's own business, like internal
+    // notes: the brand's read-only account sees the board but not this.
+    user.actor.require(t.id, Action::ViewInternalNotes)?;
+    Ok(Json(team_presence(&state, t.id).await?))
+}
