@@ -22,6 +22,7 @@ pub mod kind {
     pub const TOKEN_REVOKED: &str = "token.revoked";
     pub const PRESENCE_CHANGED: &str = "presence.changed";
     pub const BREAK_POSTPONED: &str = "presence.break_postponed";
+    pub const ROUTING_PROFILE_UPDATED: &str = "routing_profile.updated";
 
     // Knowledge base. Subject: the article, product, FAQ entry or flag; the
     // payload of article events carries `audience` so that internal articles

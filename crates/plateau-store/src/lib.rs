@@ -2,6 +2,7 @@
 //! times, UUID ids) runs on SQLite (the embedded default) and PostgreSQL (for
 //! scale). Every change writes its event-log row in the same transaction.
 
+pub mod advisors;
 mod backend;
 pub mod conversations;
 pub mod customers;
@@ -11,7 +12,6 @@ pub mod events;
 mod group_commit;
 pub mod knowledge;
 pub mod migrate;
-pub mod presence;
 mod row;
 pub mod search_feed;
 pub mod users;

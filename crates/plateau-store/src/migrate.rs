@@ -41,6 +41,12 @@ pub const MIGRATIONS: &[Migration] = &[
         sqlite: include_str!("../migrations/sqlite/0005_presence.sql"),
         postgres: include_str!("../migrations/postgres/0005_presence.sql"),
     },
+    Migration {
+        version: 6,
+        name: "routing_profiles",
+        sqlite: include_str!("../migrations/sqlite/0006_routing_profiles.sql"),
+        postgres: include_str!("../migrations/postgres/0006_routing_profiles.sql"),
+    },
 ];
 
 const CREATE_TABLE: &str = "CREATE TABLE IF NOT EXISTS schema_migrations (

@@ -7,6 +7,7 @@ pub mod advisor;
 pub mod config;
 pub mod expr;
 pub mod lexer;
+pub mod profile;
 pub mod router;
 
 pub use advisor::{AdvisorSpec, CallbackSpec, ContactSpec, Presence};
@@ -15,4 +16,5 @@ pub use config::{
 };
 pub use expr::{Expr, ExprError, Schema, Subject, MAX_SKILL_LEVEL};
 pub use lexer::Pos;
+pub use profile::RoutingProfile;
 pub use router::{Decision, Escalation, Event, Lapse, QueueName, QueueStats, Router};

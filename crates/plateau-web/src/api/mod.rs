@@ -2,13 +2,13 @@
 //! and Swagger UI at /api/docs. Request bodies and queries go through the
 //! extractors here so that every malformed request gets a problem response.
 
+pub mod advisors;
 mod board;
 pub mod conversations;
 mod customers;
 mod directory;
 pub mod knowledge;
 mod me;
-pub mod presence;
 pub mod search;
 pub mod staffing;
 
@@ -38,12 +38,16 @@ pub fn routes() -> Router<AppState> {
         .route("/me", get(me::me))
         .route("/me/tokens", get(me::list_tokens).post(me::create_token))
         .route("/me/tokens/{id}", axum::routing::delete(me::revoke_token))
-        .route("/me/presence", get(presence::mine).put(presence::declare))
+        .route("/me/presence", get(advisors::mine).put(advisors::declare))
         .route(
             "/me/presence/postpone-break",
-            post(presence::postpone_break),
+            post(advisors::postpone_break),
         )
-        .route("/tenants/{tenant}/presence", get(presence::tenant))
+        .route("/tenants/{tenant}/presence", get(advisors::tenant))
+        .route(
+            "/tenants/{tenant}/members/{user}/routing-profile",
+            get(advisors::get_profile).put(advisors::put_profile),
+        )
         .route("/events", get(crate::realtime::stream))
         .route(
             "/tenants",
@@ -190,7 +194,8 @@ pub fn routes() -> Router<AppState> {
     info(title = "Plateau API", description = "Contact-centre desk: tenants, customers, conversations, messages, board and live events. Errors are RFC 9457 problem+json with a stable `code`."),
     paths(
         me::me, me::list_tokens, me::create_token, me::revoke_token,
-        presence::mine, presence::declare, presence::postpone_break, presence::tenant,
+        advisors::mine, advisors::declare, advisors::postpone_break, advisors::tenant,
+        advisors::get_profile, advisors::put_profile,
         directory::list_tenants, directory::create_tenant, directory::list_sites, directory::create_site,
         directory::list_teams, directory::create_team, directory::list_members, directory::create_member,
         directory::set_member, directory::audit,

@@ -21,6 +21,8 @@ pub struct AdvisorRow {
     pub active: i64,
     pub oldest: String,
     pub href: String,
+    /// The routing-profile page, for those who may edit it.
+    pub profile_href: Option<String>,
 }
 
 #[derive(Template)]
@@ -112,6 +114,7 @@ pub async fn page(
             )
         })
         .collect();
+    let can_profile = user.actor.can(tenant.id, Action::AssignOthers);
     let advisors = board
         .advisors
         .iter()
@@ -128,11 +131,12 @@ pub async fn page(
                 "/t/{}/inbox?view=all&status=active&assignee={}",
                 tenant.slug, a.user_id
             ),
+            profile_href: can_profile.then(|| format!("/t/{}/advisors/{}", tenant.slug, a.user_id)),
         })
         .collect();
-    // The centre's own business, like internal notes (see api::presence).
+    // The centre's own business, like internal notes (see api::advisors).
     let presence = if user.actor.can(tenant.id, Action::ViewInternalNotes) {
-        crate::api::presence::team_presence(&state, tenant.id).await?
+        crate::api::advisors::team_presence(&state, tenant.id).await?
     } else {
         Vec::new()
     };

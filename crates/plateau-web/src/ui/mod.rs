@@ -2,11 +2,11 @@
 //! supervisor board and settings. Pages are askama templates; a small
 //! hand-written script adds live updates and keyboard shortcuts.
 
+mod advisors;
 mod board;
 mod conversation;
 mod inbox;
 mod login;
-mod presence;
 mod search;
 mod settings;
 mod staffing;
@@ -32,8 +32,12 @@ pub fn routes() -> Router<AppState> {
         .route("/logout", post(login::logout))
         .route("/settings", get(settings::page))
         .route("/settings/locale", post(settings::set_locale))
-        .route("/presence", post(presence::declare))
-        .route("/presence/postpone-break", post(presence::postpone_break))
+        .route("/presence", post(advisors::declare))
+        .route("/presence/postpone-break", post(advisors::postpone_break))
+        .route(
+            "/t/{tenant}/advisors/{user}",
+            get(advisors::profile).post(advisors::save_profile),
+        )
         .route("/settings/tokens", post(settings::create_token))
         .route("/settings/tokens/{id}/revoke", post(settings::revoke_token))
         .route("/t/{tenant}", get(tenant_home))

@@ -1,4 +1,5 @@
-//! Advisor presence over JSON: my state (declare it, push back my break) and,
+//! Advisors over JSON: my presence (declare it, push back my break), routing
+//! profiles (skills, languages, tier, capacity per channel) and,
 //! for supervisors, every member of a brand with their state, reason, since
 //! when, and how many breaks they pushed back today.
 
@@ -6,7 +7,7 @@ use axum::extract::{Path, State};
 use axum::Json;
 use plateau_core::policy::Action;
 use plateau_core::presence::PresenceStatus;
-use plateau_core::routing::Presence;
+use plateau_core::routing::{Presence, RoutingProfile};
 use plateau_core::Timestamp;
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
@@ -120,4 +121,48 @@ pub async fn tenant(
     // notes: the brand's read-only account sees the board but not this.
     user.actor.require(t.id, Action::ViewInternalNotes)?;
     Ok(Json(team_presence(&state, t.id).await?))
+}
+
+/// Reading a profile: the advisor themselves, or whoever supervises the brand.
+async fn profile_target(
+    state: &AppState,
+    user: &CurrentUser,
+    slug: &str,
+    user_id: &str,
+    write: bool,
+) -> Result<(uuid::Uuid, uuid::Uuid), WebError> {
+    let t = tenant_for(state, user, slug, Action::ViewConversations).await?;
+    let uid = super::parse_id(user_id, "member")?;
+    // Skills and capacities are set by those who may assign others' work
+    // (supervisors, tenant admins); an advisor may read their own.
+    if write || uid != user.user.id {
+        user.actor.require(t.id, Action::AssignOthers)?;
+    }
+    Ok((t.id, uid))
+}
+
+#[utoipa::path(get, path = "/api/v1/tenants/{tenant}/members/{user}/routing-profile", tag = "presence", params(("tenant" = String, Path), ("user" = String, Path)), responses((status = 200, body = RoutingProfile), (status = 403, body = crate::error::Problem), (status = 404, body = crate::error::Problem)))]
+pub async fn get_profile(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    Path((slug, user_id)): Path<(String, String)>,
+) -> Result<Json<RoutingProfile>, WebError> {
+    let (t, uid) = profile_target(&state, &user, &slug, &user_id, false).await?;
+    Ok(Json(state.store.routing_profile(t, uid).await?))
+}
+
+#[utoipa::path(put, path = "/api/v1/tenants/{tenant}/members/{user}/routing-profile", tag = "presence", params(("tenant" = String, Path), ("user" = String, Path)), request_body = RoutingProfile, responses((status = 200, body = RoutingProfile), (status = 403, body = crate::error::Problem), (status = 404, body = crate::error::Problem), (status = 422, body = crate::error::Problem)))]
+pub async fn put_profile(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    Path((slug, user_id)): Path<(String, String)>,
+    ApiJson(body): ApiJson<RoutingProfile>,
+) -> Result<Json<RoutingProfile>, WebError> {
+    let (t, uid) = profile_target(&state, &user, &slug, &user_id, true).await?;
+    Ok(Json(
+        state
+            .store
+            .set_routing_profile(t, uid, &body, Some(user.user.id))
+            .await?,
+    ))
 }

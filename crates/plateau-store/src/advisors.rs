@@ -1,7 +1,8 @@
-//! Advisor presence: the current declared state of each person, the log of
-//! every state with its reason and duration, and the breaks pushed back. Each
-//! change writes a `presence.changed` (or `presence.break_postponed`) event in
-//! every tenant the person belongs to, so each brand's supervisors see it live.
+//! Advisors as routing sees them. Presence: each person's declared state, the
+//! log of every state with its reason and duration, and breaks pushed back;
+//! each change is an event in every tenant the person serves, so each brand's
+//! supervisors see it live. Routing profiles: skills, languages, tier and
+//! capacity per channel, per brand.
 
 use plateau_core::event::kind;
 use plateau_core::presence::{self, PresenceStatus};
@@ -188,5 +189,64 @@ impl Store {
                 }))
                 .collect()
         })
+    }
+}
+
+impl Store {
+    /// An advisor's routing profile in a tenant; the default (French, level 1,
+    /// no skills, no channel) when none was set. `NotFound` for a non-member.
+    pub async fn routing_profile(
+        &self,
+        tenant_id: Uuid,
+        user_id: Uuid,
+    ) -> Result<plateau_core::routing::RoutingProfile> {
+        if self.member(tenant_id, user_id).await?.is_none() {
+            return Err(plateau_core::DomainError::NotFound("member").into());
+        }
+        let found = on_pool!(&self.read, p => {
+            sqlx::query("SELECT profile FROM routing_profiles WHERE tenant_id = $1 AND user_id = $2")
+                .bind(tenant_id).bind(user_id).fetch_optional(p).await?
+                .map(|r| r.text("profile")).transpose()?
+        });
+        match found {
+            None => Ok(Default::default()),
+            Some(text) => serde_json::from_str(&text)
+                .map_err(|e| crate::StoreError::Corrupt(format!("routing profile: {e}"))),
+        }
+    }
+
+    /// Replaces an advisor's routing profile in a tenant, validated first.
+    pub async fn set_routing_profile(
+        &self,
+        tenant_id: Uuid,
+        user_id: Uuid,
+        profile: &plateau_core::routing::RoutingProfile,
+        actor: Option<Uuid>,
+    ) -> Result<plateau_core::routing::RoutingProfile> {
+        let profile = profile.validated()?;
+        if self.member(tenant_id, user_id).await?.is_none() {
+            return Err(plateau_core::DomainError::NotFound("member").into());
+        }
+        let text = serde_json::to_string(&profile)
+            .map_err(|e| crate::StoreError::Corrupt(format!("routing profile: {e}")))?;
+        let now = Timestamp::now();
+        let event = NewEvent {
+            tenant_id: Some(tenant_id),
+            kind: kind::ROUTING_PROFILE_UPDATED,
+            subject_id: Some(user_id),
+            actor_id: actor,
+            payload: serde_json::to_value(&profile).unwrap_or_default(),
+        };
+        on_pool!(&self.write, pool => {
+            let mut tx = pool.begin().await?;
+            sqlx::query("INSERT INTO routing_profiles (tenant_id, user_id, profile, updated_by, updated_at) VALUES ($1, $2, $3, $4, $5) \
+                         ON CONFLICT (tenant_id, user_id) DO UPDATE SET profile = $3, updated_by = $4, updated_at = $5")
+                .bind(tenant_id).bind(user_id).bind(&text).bind(actor).bind(now.0)
+                .execute(&mut *tx).await?;
+            insert_events!(&mut *tx, std::slice::from_ref(&event));
+            tx.commit().await?;
+        });
+        self.notify_committed();
+        Ok(profile)
     }
 }
