@@ -180,3 +180,71 @@ impl Store {
         })
     }
 }
+
+/// A site's opening hours and holidays as written; `None` means around the clock.
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct SiteHours {
+    pub site_id: Uuid,
+    pub hours: String,
+    pub holidays: String,
+}
+
+impl Store {
+    /// Every site's hours in a tenant (sites without hours are absent).
+    pub async fn site_hours(&self, tenant_id: Uuid) -> Result<Vec<SiteHours>> {
+        on_pool!(&self.read, p => {
+            sqlx::query("SELECT site_id, hours, holidays FROM site_hours WHERE tenant_id = $1")
+                .bind(tenant_id).fetch_all(p).await?
+                .iter()
+                .map(|r| Ok(SiteHours { site_id: r.uuid("site_id")?, hours: r.text("hours")?, holidays: r.text("holidays")? }))
+                .collect()
+        })
+    }
+
+    /// Sets a site's hours, validated by the core parser first; empty hours
+    /// remove them (open around the clock).
+    pub async fn set_site_hours(
+        &self,
+        tenant_id: Uuid,
+        site_id: Uuid,
+        hours: &str,
+        holidays: &str,
+        actor: Option<Uuid>,
+    ) -> Result<Option<SiteHours>> {
+        let clear = hours.trim().is_empty();
+        if !clear {
+            plateau_core::sla::opening_hours::parse(hours, holidays)?;
+        }
+        if !self.sites(tenant_id).await?.iter().any(|s| s.id == site_id) {
+            return Err(DomainError::NotFound("site").into());
+        }
+        let now = plateau_core::Timestamp::now();
+        let event = crate::events::NewEvent {
+            tenant_id: Some(tenant_id),
+            kind: plateau_core::event::kind::SITE_HOURS_UPDATED,
+            subject_id: Some(site_id),
+            actor_id: actor,
+            payload: serde_json::json!({"hours": hours.trim(), "holidays": holidays.trim()}),
+        };
+        on_pool!(&self.write, pool => {
+            let mut tx = pool.begin().await?;
+            if clear {
+                sqlx::query("DELETE FROM site_hours WHERE tenant_id = $1 AND site_id = $2")
+                    .bind(tenant_id).bind(site_id).execute(&mut *tx).await?;
+            } else {
+                sqlx::query("INSERT INTO site_hours (site_id, tenant_id, hours, holidays, updated_by, updated_at) VALUES ($1, $2, $3, $4, $5, $6) \
+                             ON CONFLICT (site_id) DO UPDATE SET hours = $3, holidays = $4, updated_by = $5, updated_at = $6")
+                    .bind(site_id).bind(tenant_id).bind(hours.trim()).bind(holidays.trim()).bind(actor).bind(now.0)
+                    .execute(&mut *tx).await?;
+            }
+            crate::events::insert_events!(&mut *tx, std::slice::from_ref(&event));
+            tx.commit().await?;
+        });
+        self.notify_committed();
+        Ok((!clear).then(|| SiteHours {
+            site_id,
+            hours: hours.trim().to_string(),
+            holidays: holidays.trim().to_string(),
+        }))
+    }
+}

@@ -47,6 +47,12 @@ pub const MIGRATIONS: &[Migration] = &[
         sqlite: include_str!("../migrations/sqlite/0006_routing_profiles.sql"),
         postgres: include_str!("../migrations/postgres/0006_routing_profiles.sql"),
     },
+    Migration {
+        version: 7,
+        name: "site_hours",
+        sqlite: include_str!("../migrations/sqlite/0007_site_hours.sql"),
+        postgres: include_str!("../migrations/postgres/0007_site_hours.sql"),
+    },
 ];
 
 const CREATE_TABLE: &str = "CREATE TABLE IF NOT EXISTS schema_migrations (

@@ -3,6 +3,7 @@
 //! extractors here so that every malformed request gets a problem response.
 
 pub mod advisors;
+pub mod availability;
 mod board;
 pub mod conversations;
 mod customers;
@@ -44,6 +45,12 @@ pub fn routes() -> Router<AppState> {
             post(advisors::postpone_break),
         )
         .route("/tenants/{tenant}/presence", get(advisors::tenant))
+        .route("/tenants/{tenant}/availability", get(availability::tenant))
+        .route(
+            "/tenants/{tenant}/sites/{id}/hours",
+            put(availability::set_hours),
+        )
+        .route("/public/{tenant}/availability", get(availability::public))
         .route(
             "/tenants/{tenant}/members/{user}/routing-profile",
             get(advisors::get_profile).put(advisors::put_profile),
@@ -196,6 +203,7 @@ pub fn routes() -> Router<AppState> {
         me::me, me::list_tokens, me::create_token, me::revoke_token,
         advisors::mine, advisors::declare, advisors::postpone_break, advisors::tenant,
         advisors::get_profile, advisors::put_profile,
+        availability::tenant, availability::set_hours, availability::public,
         directory::list_tenants, directory::create_tenant, directory::list_sites, directory::create_site,
         directory::list_teams, directory::create_team, directory::list_members, directory::create_member,
         directory::set_member, directory::audit,

@@ -37,6 +37,23 @@ struct BoardPage {
     channels: Vec<(String, i64, i64, i64, i64)>,
     advisors: Vec<AdvisorRow>,
     presence: Vec<PresenceRow>,
+    sites: Vec<SiteRow>,
+}
+
+pub struct SiteRow {
+    pub name: String,
+    pub open: bool,
+    pub hours: String,
+    /// When a closed site reopens, in its own local time.
+    pub reopens: String,
+}
+
+/// A UTC instant on a site's wall clock.
+fn local(t: Timestamp, time_zone: &str) -> String {
+    let tz = jiff::tz::TimeZone::get(time_zone).unwrap_or(jiff::tz::TimeZone::UTC);
+    jiff::Timestamp::from_microsecond(t.0)
+        .map(|ts| ts.to_zoned(tz).strftime("%Y-%m-%d %H:%M").to_string())
+        .unwrap_or_default()
 }
 
 pub struct PresenceRow {
@@ -155,6 +172,24 @@ pub async fn page(
             postponed: p.postponed_breaks,
         })
         .collect();
+    let sites = crate::api::availability::availability(&state, tenant.id, now)
+        .await?
+        .sites
+        .into_iter()
+        .map(|s| SiteRow {
+            reopens: s
+                .reopens_at
+                .map(|t| format!("{} ({})", local(t, &s.time_zone), s.time_zone))
+                .unwrap_or_default(),
+            hours: if s.hours.is_empty() {
+                tr.t("sites.always").to_string()
+            } else {
+                s.hours.replace('\n', " · ")
+            },
+            name: s.name,
+            open: s.open_now,
+        })
+        .collect();
     let oldest_new = board
         .oldest_new
         .map(|t| tr.ago(t, now))
@@ -178,5 +213,6 @@ pub async fn page(
         channels,
         advisors,
         presence,
+        sites,
     })
 }

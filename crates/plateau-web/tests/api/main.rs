@@ -16,5 +16,6 @@ mod presence;
 mod realtime;
 mod roles;
 mod search;
+mod sites;
 mod staffing;
 mod ui;
