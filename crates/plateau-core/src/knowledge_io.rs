@@ -452,7 +452,13 @@ fn decode_entities(s: &str) -> String {
     while let Some(i) = rest.find('&') {
         out.push_str(&rest[..i]);
         rest = &rest[i..];
-        let end = rest[..rest.len().min(12)].find(';');
+        // Entity names are short; look for the `;` among the next few
+        // characters (not bytes: the text after `&` may be accented).
+        let end = rest
+            .char_indices()
+            .take(12)
+            .find(|(_, c)| *c == ';')
+            .map(|(i, _)| i);
         let decoded = end.and_then(|e| {
             let name = &rest[1..e];
             let c = match name {
@@ -952,8 +958,9 @@ mod tests {
             a.resolution,
             "Check the plug\nSet 4°C\nCall us if <still> warm. 3 < 4"
         );
-        let a = parse_html("<h1>From h1</h1><h2>Cause</h2>x").unwrap();
-        assert_eq!((a.title.as_str(), a.cause.as_str()), ("From h1", "x"));
+        let a = parse_html("<h1>From h1</h1><h2>Cause</h2>j&#39;ai tapé &amp éé;").unwrap();
+        assert_eq!(a.cause, "j'ai tapé &amp éé;");
+        assert_eq!(a.title, "From h1");
     }
 
     #[test]
