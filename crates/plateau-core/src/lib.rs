@@ -5,6 +5,7 @@
 pub mod error;
 pub mod event;
 pub mod knowledge;
+pub mod knowledge_io;
 pub mod model;
 pub mod policy;
 pub mod presence;

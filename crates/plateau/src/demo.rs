@@ -18,6 +18,8 @@ use rand::seq::IndexedRandom;
 use rand::{Rng, SeedableRng};
 use uuid::Uuid;
 
+mod knowledge;
+
 pub const DEMO_PASSWORD: &str = "plateau-demo";
 
 /// The logins printed after seeding: (e-mail, what they show).
@@ -436,6 +438,7 @@ pub async fn seed(store: &Store, progress: bool) -> anyhow::Result<bool> {
     pb.finish_and_clear();
     // advisors per (brand, team name): (user id, language)
     let mut roster: Vec<Vec<(&'static str, Uuid, Language)>> = vec![Vec::new(), Vec::new()];
+    let mut knowledge_managers: Vec<Option<Uuid>> = vec![None, None];
     for (p, hash) in people.iter().zip(hashes) {
         let u = store
             .create_user(
@@ -466,6 +469,9 @@ pub async fn seed(store: &Store, progress: bool) -> anyhow::Result<bool> {
                     None,
                 )
                 .await?;
+            if *role == Role::KnowledgeManager {
+                knowledge_managers[*b] = Some(u.id);
+            }
             if matches!(role, Role::Advisor | Role::KnowledgeManager) {
                 if let Some(tn) = team {
                     roster[*b].push((tn, u.id, p.locale));
@@ -478,6 +484,8 @@ pub async fn seed(store: &Store, progress: bool) -> anyhow::Result<bool> {
     let total: usize = per_brand.iter().sum();
     let pb = bar(total as u64, "conversations");
     let now = Timestamp::now();
+    // What the knowledge base links to: (brand) → conversations with their reason.
+    let mut conversations: Vec<Vec<knowledge::DemoConversation>> = vec![Vec::new(), Vec::new()];
     for (b, tenant) in tenants.iter().enumerate() {
         let scenarios = if b == 0 { ORBITEL } else { LUMIERE };
         let en_share = if b == 0 { 0.2 } else { 0.3 };
@@ -703,19 +711,41 @@ pub async fn seed(store: &Store, progress: bool) -> anyhow::Result<bool> {
                 },
                 is_new_customer,
                 lang,
+                sc.reason,
             ));
             if batch.len() == 100 || i + 1 == per_brand[b] {
-                let imports: Vec<Import> = batch.iter().map(|(imp, _, _)| imp.clone()).collect();
+                let imports: Vec<Import> = batch.iter().map(|(imp, _, _, _)| imp.clone()).collect();
                 let created = store.import_conversations(tenant.id, imports, None).await?;
-                for (c, (_, new_customer, lang)) in created.iter().zip(batch.iter()) {
+                for (c, (_, new_customer, lang, reason)) in created.iter().zip(batch.iter()) {
                     if *new_customer {
                         customers.push((c.customer_id, *lang));
                     }
+                    conversations[b].push(knowledge::DemoConversation {
+                        id: c.id,
+                        reason,
+                        language: *lang,
+                        advisor: c.assignee_id,
+                        finished: matches!(c.status, Status::Resolved | Status::Closed),
+                    });
                 }
                 pb.inc(batch.len() as u64);
                 batch.clear();
             }
         }
+    }
+    pb.finish_and_clear();
+
+    let pb = bar(tenants.len() as u64, "knowledge");
+    for (b, tenant) in tenants.iter().enumerate() {
+        let ctx = knowledge::BrandContext {
+            slug: &tenant.slug,
+            tenant_id: tenant.id,
+            manager: knowledge_managers[b],
+            advisors: roster[b].iter().map(|(_, id, _)| *id).collect(),
+            conversations: std::mem::take(&mut conversations[b]),
+        };
+        knowledge::seed_brand(store, &ctx, &mut rng, now).await?;
+        pb.inc(1);
     }
     pb.finish_and_clear();
     store.optimize().await?;

@@ -3,6 +3,7 @@
 
 mod config;
 mod demo;
+mod kb_io;
 
 use std::io::IsTerminal;
 use std::net::SocketAddr;
@@ -10,6 +11,7 @@ use std::path::PathBuf;
 
 use anyhow::Context;
 use clap::{Args, Parser, Subcommand};
+use plateau_core::knowledge::{ArticleState, Audience};
 use plateau_core::model::{Language, Membership, Role};
 use plateau_store::users::NewUser;
 use plateau_store::Store;
@@ -76,6 +78,11 @@ enum Command {
         #[command(flatten)]
         db: DbArgs,
     },
+    /// Import and export knowledge-base articles.
+    Kb {
+        #[command(subcommand)]
+        command: KbCommand,
+    },
     /// Manage users.
     User {
         #[command(subcommand)]
@@ -115,6 +122,51 @@ enum UserCommand {
         /// Interface language: fr or en.
         #[arg(long, default_value = "fr")]
         locale: String,
+    },
+}
+
+#[derive(Subcommand)]
+enum KbCommand {
+    /// Import a folder of Markdown (.md) or HTML (.html) articles, or a CSV
+    /// file. Bad files and rows are rejected with a reason; good ones are kept.
+    Import {
+        #[command(flatten)]
+        db: DbArgs,
+        /// Tenant slug to import into.
+        #[arg(long)]
+        tenant: String,
+        /// Language of articles that do not state one: fr or en.
+        #[arg(long)]
+        language: Option<Language>,
+        /// State of articles that do not state one [default: not_validated].
+        #[arg(long)]
+        state: Option<ArticleState>,
+        /// Audience of articles that do not state one [default: internal].
+        #[arg(long)]
+        audience: Option<Audience>,
+        /// Check everything and print the report, but write nothing.
+        #[arg(long)]
+        dry_run: bool,
+        /// Create product codes the tenant lacks instead of rejecting the article.
+        #[arg(long)]
+        create_products: bool,
+        /// Also write the rejections to this CSV file (source,line,reason).
+        #[arg(long)]
+        report: Option<PathBuf>,
+        /// A folder (searched recursively) or a single .md, .html or .csv file.
+        path: PathBuf,
+    },
+    /// Export every article (current version): a folder of .md or .html
+    /// files, or one CSV file, that `kb import` reads back.
+    Export {
+        #[command(flatten)]
+        db: DbArgs,
+        #[arg(long)]
+        tenant: String,
+        #[arg(long, value_enum)]
+        format: kb_io::Format,
+        /// Folder for md and html, file for csv.
+        out: PathBuf,
     },
 }
 
@@ -385,6 +437,55 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
                 demo::scale(&store, n, progress).await?;
                 println!("Added {n} conversations to orbitel.");
             }
+        }
+        Command::Kb {
+            command:
+                KbCommand::Import {
+                    db,
+                    tenant,
+                    language,
+                    state,
+                    audience,
+                    dry_run,
+                    create_products,
+                    report,
+                    path,
+                },
+        } => {
+            init_logging(&log_format);
+            let r = resolve(&file, &db, None)?;
+            let store = open(&r.database_url).await?;
+            let opts = kb_io::ImportOptions {
+                tenant,
+                language,
+                state,
+                audience,
+                dry_run,
+                create_products,
+                report,
+                path,
+                progress,
+            };
+            let report = kb_io::import(&store, &opts).await?;
+            kb_io::print_report(&report, dry_run);
+            if report.imported == 0 {
+                anyhow::bail!("nothing could be imported");
+            }
+        }
+        Command::Kb {
+            command:
+                KbCommand::Export {
+                    db,
+                    tenant,
+                    format,
+                    out,
+                },
+        } => {
+            init_logging(&log_format);
+            let r = resolve(&file, &db, None)?;
+            let store = open(&r.database_url).await?;
+            let n = kb_io::export(&store, &tenant, format, &out, progress).await?;
+            println!("Exported {n} article(s) to {}.", out.display());
         }
         Command::Reindex { db } => {
             init_logging(&log_format);
