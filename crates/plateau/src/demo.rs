@@ -187,6 +187,112 @@ struct Person {
 }
 
 /// Seeds the demo unless a previous run already did. Returns false if it was there.
+/// Opening hours per site (local time: Sydney covers the Paris night), a
+/// routing profile for every advisor, and a floor that is mostly available,
+/// with a few people on a break or in training and one who pushed a break back.
+async fn seed_floor(
+    store: &Store,
+    tenants: &[plateau_core::model::Tenant],
+    site_ids: &[Vec<(String, Uuid)>],
+    team_ids: &[Vec<(&'static str, Uuid, Tier)>],
+    roster: &[Vec<(&'static str, Uuid, Language)>],
+) -> anyhow::Result<()> {
+    use plateau_core::routing::{Presence, RoutingProfile};
+    let hours = [
+        (
+            "Paris",
+            "lun-sam 08:00-20:00",
+            "2026-12-25 Noël\n2027-01-01 Jour de l'an",
+        ),
+        ("Casablanca", "lun-sam 08:00-22:00", ""),
+        (
+            "Le Cap",
+            "mon-fri 08:00-18:00\nsat 09:00-13:00",
+            "2026-12-25 Christmas",
+        ),
+        ("Sydney", "mon-sun 07:00-17:00", "2026-12-25 Christmas"),
+    ];
+    for (b, t) in tenants.iter().enumerate() {
+        for (site, h, holidays) in hours {
+            if let Some((_, id)) = site_ids[b].iter().find(|(n, _)| n == site) {
+                store.set_site_hours(t.id, *id, h, holidays, None).await?;
+            }
+        }
+    }
+    let mut seen = std::collections::HashSet::new();
+    for (b, t) in tenants.iter().enumerate() {
+        for (i, (team, user, locale)) in roster[b].iter().enumerate() {
+            let tier = team_ids[b]
+                .iter()
+                .find(|(n, _, _)| n == team)
+                .map_or(Tier::N1, |x| x.2);
+            // The team's subject is its skill: "N1 Internet" → internet.
+            let skill: String = team
+                .split_whitespace()
+                .last()
+                .unwrap_or("general")
+                .to_lowercase()
+                .chars()
+                .filter(char::is_ascii_alphanumeric)
+                .collect();
+            let level = match tier {
+                Tier::N1 => 2 + (i % 2) as u8,
+                Tier::N2 => 4,
+                Tier::Expert => 5,
+            };
+            let mut languages = vec![*locale];
+            if i % 3 == 0 {
+                languages.push(if *locale == Language::Fr {
+                    Language::En
+                } else {
+                    Language::Fr
+                });
+            }
+            let capacity = match tier {
+                Tier::N1 => [
+                    (Channel::Phone, 1),
+                    (Channel::Chat, 3),
+                    (Channel::Email, 10),
+                ]
+                .into(),
+                _ => [(Channel::Phone, 1), (Channel::Email, 8)].into(),
+            };
+            let profile = RoutingProfile {
+                skills: [(
+                    if skill.is_empty() {
+                        "general".into()
+                    } else {
+                        skill
+                    },
+                    level,
+                )]
+                .into(),
+                languages,
+                tier,
+                capacity,
+            };
+            store
+                .set_routing_profile(t.id, *user, &profile, None)
+                .await?;
+            if seen.insert(*user) {
+                let (state, reason) = match i % 9 {
+                    3 => (Presence::Break, Some("Pause déjeuner")),
+                    5 => (Presence::Training, Some("Formation fibre")),
+                    7 => (Presence::Offline, None),
+                    _ => (Presence::Available, None),
+                };
+                store
+                    .set_presence(*user, state, reason, Some(*user))
+                    .await?;
+                if i % 9 == 1 {
+                    store.postpone_break(*user, 15).await?;
+                }
+            }
+        }
+    }
+    Ok(())
+}
+
 pub async fn seed(store: &Store, progress: bool) -> anyhow::Result<bool> {
     if store.tenant_by_slug("orbitel").await.is_ok() {
         return Ok(false);
@@ -479,6 +585,8 @@ pub async fn seed(store: &Store, progress: bool) -> anyhow::Result<bool> {
             }
         }
     }
+
+    seed_floor(store, &tenants, &site_ids, &team_ids, &roster).await?;
 
     let per_brand = [1150usize, 850usize];
     let total: usize = per_brand.iter().sum();
