@@ -88,21 +88,9 @@ fn asset(content_type: &'static str, body: &'static str) -> Response {
         .into_response()
 }
 
-/// HTML-escapes text placed in markup built outside templates.
-pub fn escape(s: &str) -> String {
-    let mut out = String::with_capacity(s.len());
-    for c in s.chars() {
-        match c {
-            '&' => out.push_str("&amp;"),
-            '<' => out.push_str("&lt;"),
-            '>' => out.push_str("&gt;"),
-            '"' => out.push_str("&quot;"),
-            '\'' => out.push_str("&#39;"),
-            c => out.push(c),
-        }
-    }
-    out
-}
+/// HTML-escapes text placed in markup built outside templates (one
+/// implementation for the export files and the desk).
+pub use plateau_core::knowledge_io::escape_html as escape;
 
 /// A logged-in person on a UI route; anyone else is sent to the login page.
 pub struct UiUser(pub CurrentUser);
