@@ -24,6 +24,7 @@ pub mod kind {
     pub const BREAK_POSTPONED: &str = "presence.break_postponed";
     pub const ROUTING_PROFILE_UPDATED: &str = "routing_profile.updated";
     pub const SITE_HOURS_UPDATED: &str = "site.hours_updated";
+    pub const ROUTING_CONFIG_UPDATED: &str = "routing.config_updated";
 
     // Knowledge base. Subject: the article, product, FAQ entry or flag; the
     // payload of article events carries `audience` so that internal articles

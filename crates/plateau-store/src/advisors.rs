@@ -250,3 +250,84 @@ impl Store {
         Ok(profile)
     }
 }
+
+/// A brand's stored routing configuration and its version.
+#[derive(Debug, Clone)]
+pub struct StoredRouting {
+    pub config: plateau_core::routing::RoutingConfig,
+    /// 0 when nothing was saved yet (the default configuration).
+    pub version: i64,
+    pub updated_at: Option<Timestamp>,
+}
+
+impl Store {
+    /// The tenant's routing configuration, or the default one at version 0.
+    pub async fn routing_config(&self, tenant_id: Uuid) -> Result<StoredRouting> {
+        let row = on_pool!(&self.read, p => {
+            sqlx::query("SELECT config, version, updated_at FROM routing_configs WHERE tenant_id = $1")
+                .bind(tenant_id).fetch_optional(p).await?
+                .map(|r| Ok::<_, crate::StoreError>((r.text("config")?, r.int("version")?, r.ts("updated_at")?)))
+                .transpose()?
+        });
+        match row {
+            None => Ok(StoredRouting {
+                config: Default::default(),
+                version: 0,
+                updated_at: None,
+            }),
+            Some((text, version, at)) => Ok(StoredRouting {
+                config: serde_json::from_str(&text)
+                    .map_err(|e| crate::StoreError::Corrupt(format!("routing config: {e}")))?,
+                version,
+                updated_at: Some(at),
+            }),
+        }
+    }
+
+    /// Saves a configuration the caller has already compiled successfully;
+    /// `expected_version` must be the version it was edited from.
+    pub async fn set_routing_config(
+        &self,
+        tenant_id: Uuid,
+        expected_version: i64,
+        config: &plateau_core::routing::RoutingConfig,
+        actor: Option<Uuid>,
+    ) -> Result<i64> {
+        let text = serde_json::to_string(config)
+            .map_err(|e| crate::StoreError::Corrupt(format!("routing config: {e}")))?;
+        let now = Timestamp::now();
+        let next = expected_version + 1;
+        let event = NewEvent {
+            tenant_id: Some(tenant_id),
+            kind: kind::ROUTING_CONFIG_UPDATED,
+            subject_id: Some(tenant_id),
+            actor_id: actor,
+            payload: json!({"version": next, "workflows": config.workflows.len()}),
+        };
+        let conflict = || {
+            plateau_core::DomainError::Conflict(
+                "the routing configuration was changed meanwhile; reload it".into(),
+            )
+        };
+        on_pool!(&self.write, pool => {
+            let mut tx = pool.begin().await?;
+            let written = if expected_version == 0 {
+                // A unique-key violation here is the same conflict: someone saved first.
+                sqlx::query("INSERT INTO routing_configs (tenant_id, config, version, updated_by, updated_at) VALUES ($1, $2, 1, $3, $4)")
+                    .bind(tenant_id).bind(&text).bind(actor).bind(now.0)
+                    .execute(&mut *tx).await.map_err(|_| conflict())?.rows_affected()
+            } else {
+                sqlx::query("UPDATE routing_configs SET config = $1, version = $2, updated_by = $3, updated_at = $4 WHERE tenant_id = $5 AND version = $6")
+                    .bind(&text).bind(next).bind(actor).bind(now.0).bind(tenant_id).bind(expected_version)
+                    .execute(&mut *tx).await?.rows_affected()
+            };
+            if written != 1 {
+                return Err(conflict().into());
+            }
+            insert_events!(&mut *tx, std::slice::from_ref(&event));
+            tx.commit().await?;
+        });
+        self.notify_committed();
+        Ok(next)
+    }
+}

@@ -53,6 +53,12 @@ pub const MIGRATIONS: &[Migration] = &[
         sqlite: include_str!("../migrations/sqlite/0007_site_hours.sql"),
         postgres: include_str!("../migrations/postgres/0007_site_hours.sql"),
     },
+    Migration {
+        version: 8,
+        name: "routing_configs",
+        sqlite: include_str!("../migrations/sqlite/0008_routing_configs.sql"),
+        postgres: include_str!("../migrations/postgres/0008_routing_configs.sql"),
+    },
 ];
 
 const CREATE_TABLE: &str = "CREATE TABLE IF NOT EXISTS schema_migrations (

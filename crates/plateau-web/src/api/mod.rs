@@ -10,6 +10,7 @@ mod customers;
 mod directory;
 pub mod knowledge;
 mod me;
+pub mod routing;
 pub mod search;
 pub mod staffing;
 
@@ -46,6 +47,10 @@ pub fn routes() -> Router<AppState> {
         )
         .route("/tenants/{tenant}/presence", get(advisors::tenant))
         .route("/tenants/{tenant}/availability", get(availability::tenant))
+        .route(
+            "/tenants/{tenant}/routing",
+            get(routing::get).put(routing::put),
+        )
         .route(
             "/tenants/{tenant}/sites/{id}/hours",
             put(availability::set_hours),
@@ -204,6 +209,7 @@ pub fn routes() -> Router<AppState> {
         advisors::mine, advisors::declare, advisors::postpone_break, advisors::tenant,
         advisors::get_profile, advisors::put_profile,
         availability::tenant, availability::set_hours, availability::public,
+        routing::get, routing::put,
         directory::list_tenants, directory::create_tenant, directory::list_sites, directory::create_site,
         directory::list_teams, directory::create_team, directory::list_members, directory::create_member,
         directory::set_member, directory::audit,

@@ -7,6 +7,7 @@ mod board;
 mod conversation;
 mod inbox;
 mod login;
+mod routing;
 mod search;
 mod settings;
 mod staffing;
@@ -54,6 +55,10 @@ pub fn routes() -> Router<AppState> {
         .route("/t/{tenant}/c/{number}/update", post(conversation::update))
         .route("/t/{tenant}/c/{number}/take", post(conversation::take))
         .route("/t/{tenant}/board", get(board::page))
+        .route(
+            "/t/{tenant}/routing",
+            get(routing::show).post(routing::update),
+        )
         .route("/t/{tenant}/search", get(search::page))
         .route("/t/{tenant}/open/{id}", get(search::open))
         .route("/t/{tenant}/staffing", get(staffing::page))

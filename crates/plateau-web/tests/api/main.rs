@@ -15,6 +15,7 @@ mod knowledge;
 mod presence;
 mod realtime;
 mod roles;
+mod routing;
 mod search;
 mod sites;
 mod staffing;
