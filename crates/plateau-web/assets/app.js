@@ -161,3 +161,16 @@ document.addEventListener("keydown", (e) => {
 
 bindRows();
 bindProps();
+
+// ---- knowledge: insert an article's resolution into the reply ---------------
+
+document.addEventListener("click", (e) => {
+  const b = e.target.closest("[data-insert]");
+  if (!b) return;
+  const body = document.getElementById("body");
+  if (!body) return;
+  const reply = document.querySelector('input[data-key="r"]');
+  if (reply) { reply.checked = true; syncComposer(); }
+  body.value = body.value ? `${body.value.trimEnd()}\n\n${b.dataset.insert}` : b.dataset.insert;
+  body.focus();
+});

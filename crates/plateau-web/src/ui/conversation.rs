@@ -56,6 +56,8 @@ pub struct HistoryRow {
 struct ConversationPage {
     tr: Tr,
     layout: Layout,
+    /// Suggested and linked articles; `None` for those who may not read any.
+    kb: Option<super::knowledge::Panel>,
     conv_id: String,
     number: i64,
     subject: String,
@@ -157,6 +159,11 @@ pub async fn page(
     let notes = a.can(t, Action::ViewInternalNotes);
     let messages = state.store.messages(t, c.id, notes).await?;
     let events = state.store.subject_events(t, c.id).await?;
+    let first_inbound = messages
+        .iter()
+        .find(|m| m.direction == Direction::Inbound)
+        .map(|m| m.body.as_str());
+    let kb = super::knowledge::panel(&state, &user, &tenant, &c, first_inbound, &tr).await?;
     let customer = state.store.customer(t, c.customer_id).await?;
     let members = state.store.members(t).await?;
     let teams = state.store.teams(t).await?;
@@ -328,6 +335,7 @@ pub async fn page(
     )
     .await?;
     render(&ConversationPage {
+        kb,
         conv_id: c.id.to_string(),
         number: c.number,
         subject: c.subject.clone(),

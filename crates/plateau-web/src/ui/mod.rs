@@ -5,7 +5,9 @@
 mod advisors;
 mod board;
 mod conversation;
+mod help_centre;
 mod inbox;
+mod knowledge;
 mod login;
 mod routing;
 mod search;
@@ -28,6 +30,8 @@ use crate::AppState;
 
 pub fn routes() -> Router<AppState> {
     Router::new()
+        .merge(knowledge::routes())
+        .merge(help_centre::routes())
         .route("/", get(home))
         .route("/login", get(login::form).post(login::submit))
         .route("/logout", post(login::logout))

@@ -12,6 +12,7 @@ mod conversations;
 mod directory;
 mod indexer;
 mod knowledge;
+mod knowledge_ui;
 mod presence;
 mod realtime;
 mod roles;
