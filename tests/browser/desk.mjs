@@ -253,6 +253,50 @@ step("A's internal note appears live for B with the note styling", async (t) => 
   assert.notEqual(await bg(live), await bg(reply), "a note must not look like a reply");
 });
 
+step("knowledge: search from the desk, link a suggested article, flag it", async (t) => {
+  if (!need(t, "a", "convPath")) return;
+  const { a } = shared;
+  // "/" focuses the search box in the top bar from any page.
+  await a.goto(BASE + shared.convPath);
+  await a.locator("body").focus();
+  await a.keyboard.press("/");
+  assert.equal(await a.evaluate(() => document.activeElement?.id), "topsearch-q", "/ must focus the top search box");
+  await a.keyboard.type("connexion lente");
+  await a.keyboard.press("Enter");
+  await a.waitForURL(/\/t\/orbitel\/search\?q=/, { timeout: STEP_TIMEOUT });
+  const hits = a.locator("ol.hits > li.hit");
+  await hits.first().waitFor({ timeout: STEP_TIMEOUT }).catch(() => {
+    throw new Error(`the desk search found nothing for "connexion lente" (at ${a.url()})`);
+  });
+  assert.ok((await a.locator("ol.hits mark").count()) > 0, "matched words are highlighted");
+
+  // The conversation's knowledge panel suggests articles; one click links one.
+  await a.goto(BASE + shared.convPath);
+  const link = a.locator(".kb-panel [data-link-article]").first();
+  await link.waitFor({ timeout: STEP_TIMEOUT }).catch(() => {
+    throw new Error("the conversation's knowledge panel suggests no article to link");
+  });
+  const title = (await text(link.locator("xpath=ancestor::li").locator("a").first())).trim();
+  await link.click();
+  await a.waitForLoadState("load");
+  const linked = a.locator(".kb-panel form[action$='/unlink']");
+  await linked.first().waitFor({ timeout: STEP_TIMEOUT }).catch(() => {
+    throw new Error(`linking "${title}" did not list it as linked`);
+  });
+
+  // Open it and flag it as outdated.
+  await a.locator(".kb-panel a", { hasText: title }).first().click();
+  await a.waitForURL(/\/t\/orbitel\/kb\//, { timeout: STEP_TIMEOUT });
+  await a.locator("details.flag > summary").click();
+  await a.locator("details.flag select[name=reason]").selectOption("outdated");
+  await a.locator("details.flag textarea[name=comment]").fill(`Signalé par le test navigateur ${RUN}`);
+  await a.locator("details.flag button").click();
+  await a.waitForURL(/notice=flagged/, { timeout: STEP_TIMEOUT });
+  await a.locator("details.flag li", { hasText: RUN }).waitFor({ timeout: STEP_TIMEOUT }).catch(() => {
+    throw new Error("the flag does not appear on the article after sending it");
+  });
+});
+
 step("no uncaught script errors", () => {
   assert.deepEqual(scriptErrors, []);
 });
