@@ -8,9 +8,10 @@ mod conversation;
 mod help_centre;
 mod inbox;
 mod knowledge;
+mod knowledge_admin;
 mod login;
 mod routing;
-mod search;
+pub(crate) mod search;
 mod settings;
 mod staffing;
 
@@ -32,6 +33,7 @@ pub fn routes() -> Router<AppState> {
     Router::new()
         .merge(knowledge::routes())
         .merge(help_centre::routes())
+        .merge(knowledge_admin::routes())
         .route("/", get(home))
         .route("/login", get(login::form).post(login::submit))
         .route("/logout", post(login::logout))

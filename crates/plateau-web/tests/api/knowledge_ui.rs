@@ -272,3 +272,142 @@ async fn the_help_centre_shows_validated_public_articles_only() {
         assert_eq!(st, StatusCode::NOT_FOUND, "{l}");
     }
 }
+
+#[tokio::test]
+async fn knowledge_managers_run_analytics_synonyms_faq_and_products() {
+    for app in apps().await {
+        let l = app.label();
+        let km = app.browser("km_a").await;
+        let csrf = km.csrf().await;
+        // Empty states first.
+        let (st, html) = km.page("/t/acme/kb/analytics").await;
+        assert_eq!(st, StatusCode::OK, "{l}");
+        assert!(
+            html.contains("Nothing in this period") || html.contains("Rien sur cette période"),
+            "{l}"
+        );
+        assert!(
+            html.contains("<svg"),
+            "{l}: the link-rate chart is drawn on the server"
+        );
+        let (st, _) = app
+            .browser("adv_a")
+            .await
+            .page("/t/acme/kb/analytics")
+            .await;
+        assert_eq!(st, StatusCode::FORBIDDEN, "{l}");
+        // A search with no result shows up as something to write.
+        app.get("adv_a", "/api/v1/tenants/acme/search?q=xylophone%20bleu")
+            .await;
+        let (_, html) = km.page("/t/acme/kb/analytics?days=7").await;
+        assert!(html.contains("xylophone bleu"), "{l}");
+
+        // Synonyms: a bad line is named, keeps the text, writes nothing.
+        let before = app.event_count().await;
+        let r = km
+            .post_form(
+                "/t/acme/kb/synonyms",
+                &[
+                    ("_csrf", &csrf),
+                    ("language", "fr"),
+                    ("rules", "ça rame, connexion lente\n=> rien"),
+                ],
+            )
+            .await;
+        assert_eq!(r.status(), StatusCode::UNPROCESSABLE_ENTITY, "{l}");
+        let html = r.text().await.unwrap();
+        assert!(
+            html.contains("=&gt; rien") || html.contains("=&#62; rien"),
+            "{l}: input kept"
+        );
+        assert!(html.contains('2'), "{l}: the line is named");
+        assert_eq!(app.event_count().await, before, "{l}");
+        let r = km
+            .post_form(
+                "/t/acme/kb/synonyms",
+                &[
+                    ("_csrf", &csrf),
+                    ("language", "fr"),
+                    ("rules", "ça rame, connexion lente"),
+                ],
+            )
+            .await;
+        assert_eq!(r.status(), StatusCode::SEE_OTHER, "{l}");
+        let adv = app.browser("adv_a").await;
+        let r = adv
+            .post_form(
+                "/t/acme/kb/synonyms",
+                &[
+                    ("_csrf", &adv.csrf().await),
+                    ("language", "fr"),
+                    ("rules", "a, b"),
+                ],
+            )
+            .await;
+        assert_eq!(r.status(), StatusCode::FORBIDDEN, "{l}");
+
+        // FAQ: an entry added here is in the public feed.
+        let r = km
+            .post_form(
+                "/t/acme/kb/faq",
+                &[
+                    ("_csrf", &csrf),
+                    ("language", "fr"),
+                    ("question", "Comment redémarrer ma box ?"),
+                    ("answer", "Débranchez-la dix secondes."),
+                    ("published", "1"),
+                ],
+            )
+            .await;
+        assert_eq!(r.status(), StatusCode::SEE_OTHER, "{l}");
+        let r = km
+            .post_form(
+                "/t/acme/kb/faq",
+                &[
+                    ("_csrf", &csrf),
+                    ("language", "fr"),
+                    ("question", " "),
+                    ("answer", ""),
+                ],
+            )
+            .await;
+        assert_eq!(r.status(), StatusCode::UNPROCESSABLE_ENTITY, "{l}");
+        let (_, v) = app
+            .get("anonymous", "/api/v1/public/acme/faq?language=fr")
+            .await;
+        assert_eq!(
+            v["entries"][0]["question"], "Comment redémarrer ma box ?",
+            "{l}: {v}"
+        );
+
+        // Products: bad attributes are refused with the reason.
+        let r = km
+            .post_form(
+                "/t/acme/kb/products",
+                &[
+                    ("_csrf", &csrf),
+                    ("code", "box-5"),
+                    ("name", "Box 5"),
+                    ("kind", "product"),
+                    ("attributes", "{not json"),
+                ],
+            )
+            .await;
+        assert_eq!(r.status(), StatusCode::UNPROCESSABLE_ENTITY, "{l}");
+        let r = km
+            .post_form(
+                "/t/acme/kb/products",
+                &[
+                    ("_csrf", &csrf),
+                    ("code", "box-5"),
+                    ("name", "Box 5"),
+                    ("kind", "product"),
+                    ("attributes", r#"{"wifi": "6E"}"#),
+                ],
+            )
+            .await;
+        assert_eq!(r.status(), StatusCode::SEE_OTHER, "{l}");
+        let (_, html) = km.page("/t/acme/kb/products").await;
+        assert!(html.contains("box-5") && html.contains("6E"), "{l}");
+    }
+}
