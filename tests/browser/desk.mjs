@@ -261,7 +261,12 @@ step("knowledge: search from the desk, link a suggested article, flag it", async
   await a.locator("body").focus();
   await a.keyboard.press("/");
   assert.equal(await a.evaluate(() => document.activeElement?.id), "topsearch-q", "/ must focus the top search box");
-  await a.keyboard.type("connexion lente");
+  await a.keyboard.type("connexion len");
+  // Prefix search as you type: the first hits drop down under the box.
+  await a.locator(".suggest li a").first().waitFor({ timeout: STEP_TIMEOUT }).catch(() => {
+    throw new Error("typing in the top search shows no suggestion");
+  });
+  await a.keyboard.type("te");
   await a.keyboard.press("Enter");
   await a.waitForURL(/\/t\/orbitel\/search\?q=/, { timeout: STEP_TIMEOUT });
   const hits = a.locator("ol.hits > li.hit");

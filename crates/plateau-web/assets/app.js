@@ -174,3 +174,40 @@ document.addEventListener("click", (e) => {
   body.value = body.value ? `${body.value.trimEnd()}\n\n${b.dataset.insert}` : b.dataset.insert;
   body.focus();
 });
+
+// ---- search as you type in the top bar ---------------------------------------
+// Prefix search while typing: the first hits under the box; Enter still opens
+// the full results page. Titles arrive HTML-escaped with <mark> from the server.
+
+const topSearch = document.getElementById("topsearch-q");
+if (topSearch) {
+  const list = document.createElement("ul");
+  list.className = "suggest";
+  list.setAttribute("role", "listbox");
+  topSearch.after(list);
+  const slug = topSearch.form.getAttribute("action").split("/")[2];
+  let timer = null;
+  let seq = 0;
+  topSearch.addEventListener("input", () => {
+    clearTimeout(timer);
+    const q = topSearch.value.trim();
+    if (q.length < 2) { list.replaceChildren(); return; }
+    timer = setTimeout(async () => {
+      const mine = ++seq;
+      const r = await fetch(`/api/v1/tenants/${slug}/search?as_you_type=true&limit=6&q=${encodeURIComponent(q)}`,
+        { headers: { accept: "application/json" } }).catch(() => null);
+      if (!r || !r.ok || mine !== seq) return;
+      const data = await r.json();
+      list.replaceChildren(...data.hits.map((h) => {
+        const li = document.createElement("li");
+        li.setAttribute("role", "option");
+        const a = document.createElement("a");
+        a.href = h.url;
+        a.innerHTML = h.title_html;
+        li.append(a);
+        return li;
+      }));
+    }, 150);
+  });
+  topSearch.addEventListener("blur", () => setTimeout(() => list.replaceChildren(), 200));
+}
