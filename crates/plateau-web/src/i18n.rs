@@ -242,6 +242,7 @@ const CATALOG: &[(&str, &str, &str)] = &[
     ("kb.linked", "Linked to this conversation", "Liés à cette conversation"),
     ("kb.no_suggestion", "No article matches yet.", "Aucun article ne correspond pour l'instant."),
     ("kb.link", "Link", "Lier"),
+    ("kb.link_translation", "Translation: article number in the other language", "Traduction : numéro de l'article dans l'autre langue"),
     ("kb.unlink", "Unlink", "Délier"),
     ("kb.insert", "Insert into reply", "Insérer dans la réponse"),
     ("kb.capture", "Capture as article", "Capturer en article"),

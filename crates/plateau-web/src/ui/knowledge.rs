@@ -41,6 +41,7 @@ pub fn routes() -> Router<AppState> {
         .route("/t/{tenant}/kb/{id}/state", post(change_state))
         .route("/t/{tenant}/kb/{id}/flag", post(flag))
         .route("/t/{tenant}/kb/{id}/helpful", post(helpful))
+        .route("/t/{tenant}/kb/{id}/translation", post(link_translation))
         .route("/t/{tenant}/kb/{id}/versions", get(versions))
         .route("/t/{tenant}/kb/{id}/diff", get(diff))
         .route("/t/{tenant}/c/{number}/articles", post(link))
@@ -429,6 +430,43 @@ async fn helpful(
     let a = readable(&state, &user, tenant.id, &id).await?;
     state.store.record_article_helpful(tenant.id, a.id).await?;
     Ok(Redirect::to(&format!("/t/{slug}/kb/{}?notice=thanks", a.id)).into_response())
+}
+
+#[derive(Deserialize)]
+pub struct TranslationForm {
+    #[serde(rename = "_csrf", default)]
+    csrf: String,
+    /// The other language's article, by its number.
+    number: String,
+}
+
+async fn link_translation(
+    State(state): State<AppState>,
+    UiUser(user): UiUser,
+    Path((slug, id)): Path<(String, String)>,
+    Form(f): Form<TranslationForm>,
+) -> Result<Response, UiError> {
+    user.check_csrf(&f.csrf)?;
+    let tenant = tenant_for(&state, &user, &slug, Action::ViewArticles).await?;
+    let a = readable(&state, &user, tenant.id, &id).await?;
+    let n: i64 = f
+        .number
+        .trim()
+        .trim_start_matches('#')
+        .parse()
+        .map_err(|_| DomainError::field("number", "an article number, like 12"))?;
+    let other = state.store.article_by_number(tenant.id, n).await?;
+    user.actor.may_read_article(tenant.id, other.audience)?;
+    // Linking changes how both are presented: both must be editable by the caller.
+    for x in [&a, &other] {
+        user.actor
+            .may_edit_article(tenant.id, x.state, x.audience, x.audience)?;
+    }
+    state
+        .store
+        .link_translation(tenant.id, a.id, other.id, Some(user.user.id))
+        .await?;
+    Ok(Redirect::to(&format!("/t/{slug}/kb/{}?notice=saved", a.id)).into_response())
 }
 
 #[derive(Deserialize)]

@@ -174,6 +174,39 @@ async fn articles_are_read_written_flagged_and_linked_in_the_desk() {
             "{l}: the stale edit wrote nothing"
         );
 
+        // Translations are linked by number from the article page.
+        let (_, en) = app
+            .send(
+                "km_a",
+                Method::POST,
+                "/api/v1/tenants/acme/articles",
+                json!({
+                    "title": "Box will not power on", "language": "en", "audience": "internal"
+                }),
+            )
+            .await;
+        let km0 = app.browser("km_a").await;
+        let kcsrf = km0.csrf().await;
+        let r = km0
+            .post_form(
+                &format!("/t/acme/kb/{iid}/translation"),
+                &[("_csrf", &kcsrf), ("number", &format!("#{}", en["number"]))],
+            )
+            .await;
+        assert_eq!(r.status(), StatusCode::SEE_OTHER, "{l}");
+        let (_, html) = km0.page(&format!("/t/acme/kb/{iid}")).await;
+        assert!(
+            html.contains("Box will not power on"),
+            "{l}: the translation is shown"
+        );
+        let r = km0
+            .post_form(
+                &format!("/t/acme/kb/{iid}/translation"),
+                &[("_csrf", &kcsrf), ("number", "douze")],
+            )
+            .await;
+        assert_eq!(r.status(), StatusCode::UNPROCESSABLE_ENTITY, "{l}");
+
         // Flag it: the knowledge manager sees it in the queue and resolves it.
         let r = adv
             .post_form(
