@@ -36,7 +36,7 @@ fn me(user: &CurrentUser) -> Option<Uuid> {
 }
 
 /// Reads an article the caller may see; one they may not is absent.
-async fn readable(
+pub(crate) async fn readable(
     state: &AppState,
     user: &CurrentUser,
     tenant_id: Uuid,

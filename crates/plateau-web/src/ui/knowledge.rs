@@ -22,6 +22,7 @@ use serde::Deserialize;
 use uuid::Uuid;
 
 use super::{escape, render, tenant_for, Choice, Layout, UiUser};
+use crate::api::knowledge::readable;
 use crate::api::parse_id;
 use crate::api::search::{run, SearchParams, SearchResponse};
 use crate::auth::CurrentUser;
@@ -270,20 +271,6 @@ pub struct ArticleQuery {
     q: String,
     #[serde(default)]
     notice: String,
-}
-
-async fn readable(
-    state: &AppState,
-    user: &CurrentUser,
-    tenant_id: Uuid,
-    id: &str,
-) -> Result<Article, WebError> {
-    let a = state
-        .store
-        .article(tenant_id, parse_id(id, "article")?)
-        .await?;
-    user.actor.may_read_article(tenant_id, a.audience)?;
-    Ok(a)
 }
 
 async fn show(

@@ -34,6 +34,16 @@ pub fn routes() -> Router<AppState> {
         )
 }
 
+/// A form page re-shown after a refusal answers 422, so clients and tests
+/// can tell it from a plain visit.
+fn refused_if(failed: bool, page: Response) -> Response {
+    if failed {
+        (StatusCode::UNPROCESSABLE_ENTITY, page).into_response()
+    } else {
+        page
+    }
+}
+
 #[derive(Template)]
 #[template(path = "kb_analytics.html")]
 struct AnalyticsPage {
@@ -179,11 +189,7 @@ async fn synonyms_page(
         saved,
         can_edit: user.actor.can(tenant.id, Action::ManageKnowledge),
     })?;
-    Ok(if failed {
-        (StatusCode::UNPROCESSABLE_ENTITY, page).into_response()
-    } else {
-        page
-    })
+    Ok(refused_if(failed, page))
 }
 
 async fn synonyms(
@@ -293,11 +299,7 @@ async fn faq_page(
         errors,
         can_edit: user.actor.can(tenant.id, Action::ManageKnowledge),
     })?;
-    Ok(if failed {
-        (StatusCode::UNPROCESSABLE_ENTITY, page).into_response()
-    } else {
-        page
-    })
+    Ok(refused_if(failed, page))
 }
 
 async fn faq(
@@ -436,11 +438,7 @@ async fn products_page(
         errors,
         can_edit: user.actor.can(tenant.id, Action::ManageKnowledge),
     })?;
-    Ok(if failed {
-        (StatusCode::UNPROCESSABLE_ENTITY, page).into_response()
-    } else {
-        page
-    })
+    Ok(refused_if(failed, page))
 }
 
 async fn products(
