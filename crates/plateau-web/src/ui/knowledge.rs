@@ -86,6 +86,13 @@ pub struct ListQuery {
     #[serde(default)]
     language: String,
     #[serde(default)]
+    audience: String,
+    /// A product id.
+    #[serde(default)]
+    product: String,
+    #[serde(default)]
+    tag: String,
+    #[serde(default)]
     cursor: String,
 }
 
@@ -112,6 +119,9 @@ struct ListPage {
     rows: Vec<ArticleRow>,
     states: Vec<Choice>,
     languages: Vec<Choice>,
+    audiences: Vec<Choice>,
+    products: Vec<Choice>,
+    tag: String,
     next: Option<String>,
     can_create: bool,
     can_publish: bool,
@@ -143,7 +153,24 @@ async fn list(
     let tr = Tr::new(user.user.locale);
     let state_filter: Option<ArticleState> = q.state.parse().ok();
     let language: Option<Language> = q.language.parse().ok();
-    let audiences = user.actor.article_audiences(tenant.id).to_vec();
+    let readable = user.actor.article_audiences(tenant.id).to_vec();
+    let audience: Option<Audience> = q.audience.parse().ok().filter(|a| readable.contains(a));
+    let audiences = match audience {
+        Some(a) => vec![a],
+        None => readable.clone(),
+    };
+    let catalogue = state.store.products(tenant.id).await?;
+    let product = Uuid::parse_str(&q.product)
+        .ok()
+        .filter(|id| catalogue.iter().any(|p| p.id == *id));
+    let tag = Some(q.tag.trim().to_lowercase()).filter(|t| !t.is_empty());
+    // The same filters on a search's hits (the engine ranks, the store decides).
+    let keep = |a: &Article| {
+        state_filter.is_none_or(|s| s == a.state)
+            && audiences.contains(&a.audience)
+            && product.is_none_or(|p| a.content.product_ids.contains(&p))
+            && tag.as_ref().is_none_or(|t| a.content.tags.contains(t))
+    };
     let mut rows = Vec::new();
     let mut next = None;
     let searching = !q.q.trim().is_empty();
@@ -169,7 +196,7 @@ async fn list(
         let articles = state.store.articles_by_ids(tenant.id, &ids).await?;
         for h in &found.hits {
             if let Some(a) = articles.iter().find(|a| a.id == h.id) {
-                if state_filter.is_some_and(|s| s != a.state) {
+                if !keep(a) {
                     continue;
                 }
                 let mut r = row(&tr, &slug, a, h.snippet_html.clone());
@@ -182,10 +209,10 @@ async fn list(
     } else {
         let filter = ArticleFilter {
             states: state_filter.into_iter().collect(),
-            audiences,
+            audiences: audiences.clone(),
             language,
-            product_id: None,
-            tag: None,
+            product_id: product,
+            tag: tag.clone(),
         };
         let cursor = plateau_store::conversations::Cursor::decode(&q.cursor).ok();
         let page = state.store.articles(tenant.id, &filter, cursor, 50).await?;
@@ -196,9 +223,12 @@ async fn list(
             .collect();
         next = page.next_cursor.map(|c| {
             format!(
-                "?state={}&language={}&cursor={c}",
+                "?state={}&language={}&audience={}&product={}&tag={}&cursor={c}",
                 q.state.as_str(),
-                q.language.as_str()
+                q.language.as_str(),
+                q.audience.as_str(),
+                q.product.as_str(),
+                super::search::encode(&q.tag)
             )
         });
     }
@@ -214,6 +244,22 @@ async fn list(
         |l| l.as_str().into(),
         |l| tr.e("lang", l.as_str()),
     );
+    let audience_choices = readable
+        .iter()
+        .map(|a| Choice {
+            value: a.as_str().into(),
+            label: tr.e("kb.audience", a.as_str()),
+            selected: audience == Some(*a),
+        })
+        .collect();
+    let products = catalogue
+        .iter()
+        .map(|p| Choice {
+            value: p.id.to_string(),
+            label: p.name.clone(),
+            selected: product == Some(p.id),
+        })
+        .collect();
     let layout = Layout::new(
         &state,
         &user,
@@ -230,6 +276,9 @@ async fn list(
         rows,
         states,
         languages,
+        audiences: audience_choices,
+        products,
+        tag: q.tag,
         next,
         can_create: user.actor.can(tenant.id, Action::CreateArticle),
         can_publish: user.actor.can(tenant.id, Action::PublishArticles),
