@@ -174,7 +174,7 @@ pub async fn public(
     State(state): State<AppState>,
     Path(slug): Path<String>,
 ) -> Result<Json<PublicAvailability>, WebError> {
-    let t = state.store.tenant_by_slug(&slug).await?;
+    let t = super::tenant_by_slug(&state, &slug).await?;
     let a = availability(&state, t.id, Timestamp::now()).await?;
     Ok(Json(PublicAvailability {
         open_now: a.open_now,

@@ -335,6 +335,21 @@ pub struct TranslationIn {
     pub translation_id: Uuid,
 }
 
+/// Linking two articles as translations changes how both are presented: the
+/// caller must be allowed to edit each of them. Shared by the API and the desk.
+pub(crate) fn may_link_translation(
+    user: &CurrentUser,
+    tenant_id: Uuid,
+    a: &Article,
+    other: &Article,
+) -> Result<(), DomainError> {
+    for x in [a, other] {
+        user.actor
+            .may_edit_article(tenant_id, x.state, x.audience, x.audience)?;
+    }
+    Ok(())
+}
+
 #[utoipa::path(post, path = "/api/v1/tenants/{tenant}/articles/{id}/translations", tag = "knowledge", params(("tenant" = String, Path), ("id" = String, Path)), request_body = TranslationIn, responses((status = 204), (status = 403, body = crate::error::Problem), (status = 409, body = crate::error::Problem), (status = 422, body = crate::error::Problem)))]
 pub async fn link_translation(
     State(state): State<AppState>,
@@ -345,12 +360,7 @@ pub async fn link_translation(
     let t = tenant_for(&state, &user, &slug, Action::ViewArticles).await?;
     let a = readable(&state, &user, t.id, &id).await?;
     let other = readable(&state, &user, t.id, &body.translation_id.to_string()).await?;
-    // Linking changes how both articles are presented: the caller must be
-    // allowed to edit each of them.
-    for x in [&a, &other] {
-        user.actor
-            .may_edit_article(t.id, x.state, x.audience, x.audience)?;
-    }
+    may_link_translation(&user, t.id, &a, &other)?;
     state
         .store
         .link_translation(t.id, a.id, other.id, me(&user))
@@ -928,18 +938,6 @@ pub async fn get_analytics(
 // centre's articles. No login; only published FAQ entries and validated
 // public articles ever leave through here.
 
-async fn public_tenant(
-    state: &AppState,
-    slug: &str,
-) -> Result<plateau_core::model::Tenant, WebError> {
-    if let Some(t) = state.tenant_cache.get(slug) {
-        return Ok(t);
-    }
-    let t = state.store.tenant_by_slug(slug).await?;
-    state.tenant_cache.put(slug.to_string(), t.clone());
-    Ok(t)
-}
-
 #[derive(Serialize, ToSchema)]
 pub struct PublicFaqEntry {
     pub question: String,
@@ -962,7 +960,7 @@ pub async fn public_faq(
     Path(slug): Path<String>,
     ApiQuery(q): ApiQuery<LanguageQuery>,
 ) -> Result<Json<PublicFaq>, WebError> {
-    let t = public_tenant(&state, &slug).await?;
+    let t = super::tenant_by_slug(&state, &slug).await?;
     let language = q.language.unwrap_or(Language::Fr);
     let products = state.store.products(t.id).await?;
     let entries = state
@@ -1011,7 +1009,7 @@ pub async fn public_article(
     State(state): State<AppState>,
     Path((slug, number)): Path<(String, String)>,
 ) -> Result<Json<PublicArticle>, WebError> {
-    let t = public_tenant(&state, &slug).await?;
+    let t = super::tenant_by_slug(&state, &slug).await?;
     let number: i64 = number
         .parse()
         .map_err(|_| WebError::Domain(DomainError::NotFound("article")))?;

@@ -311,16 +311,20 @@ pub async fn tenant_for(
     slug: &str,
     action: Action,
 ) -> Result<Tenant, WebError> {
-    let tenant = match state.tenant_cache.get(slug) {
-        Some(t) => t,
-        None => {
-            let t = state.store.tenant_by_slug(slug).await?;
-            state.tenant_cache.put(slug.to_string(), t.clone());
-            t
-        }
-    };
+    let tenant = tenant_by_slug(state, slug).await?;
     user.actor.require(tenant.id, action)?;
     Ok(tenant)
+}
+
+/// A tenant by slug through the per-process cache, with no membership check:
+/// for `tenant_for` and for the public pages and feeds.
+pub async fn tenant_by_slug(state: &AppState, slug: &str) -> Result<Tenant, WebError> {
+    if let Some(t) = state.tenant_cache.get(slug) {
+        return Ok(t);
+    }
+    let t = state.store.tenant_by_slug(slug).await?;
+    state.tenant_cache.put(slug.to_string(), t.clone());
+    Ok(t)
 }
 
 /// Distinguishes an absent JSON field (None) from an explicit null (Some(None)).

@@ -29,13 +29,8 @@ pub struct PresenceForm {
     back: String,
 }
 
-/// Only local paths, so a form cannot send someone elsewhere.
 fn back_to(back: &str) -> String {
-    if back.starts_with('/') && !back.starts_with("//") {
-        back.to_string()
-    } else {
-        "/".into()
-    }
+    super::local_path(back).unwrap_or("/").to_string()
 }
 
 pub async fn declare(

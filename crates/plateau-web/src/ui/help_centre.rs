@@ -47,10 +47,6 @@ fn language(q: &HelpQuery, headers: &HeaderMap) -> Language {
     })
 }
 
-async fn tenant(state: &AppState, slug: &str) -> Result<Tenant, WebError> {
-    Ok(state.store.tenant_by_slug(slug).await?)
-}
-
 pub struct HelpHit {
     pub href: String,
     pub title_html: String,
@@ -76,7 +72,7 @@ async fn home(
     Query(q): Query<HelpQuery>,
     headers: HeaderMap,
 ) -> Result<Response, UiError> {
-    let t = tenant(&state, &slug).await?;
+    let t = crate::api::tenant_by_slug(&state, &slug).await?;
     let lang = language(&q, &headers);
     let tr = Tr::new(lang);
     let mut hits = Vec::new();
@@ -161,7 +157,7 @@ async fn article(
     Query(q): Query<HelpQuery>,
     headers: HeaderMap,
 ) -> Result<Response, UiError> {
-    let t = tenant(&state, &slug).await?;
+    let t = crate::api::tenant_by_slug(&state, &slug).await?;
     let lang = language(&q, &headers);
     let n: i64 = number
         .parse()

@@ -67,11 +67,7 @@ fn state_code(s: ArticleState) -> &'static str {
 }
 
 fn back_local(back: &str, fallback: String) -> String {
-    if back.starts_with('/') && !back.starts_with("//") {
-        back.to_string()
-    } else {
-        fallback
-    }
+    super::local_path(back).map_or(fallback, str::to_string)
 }
 
 // ---------------------------------------------------------------------------
@@ -493,11 +489,7 @@ async fn link_translation(
         .map_err(|_| DomainError::field("number", "an article number, like 12"))?;
     let other = state.store.article_by_number(tenant.id, n).await?;
     user.actor.may_read_article(tenant.id, other.audience)?;
-    // Linking changes how both are presented: both must be editable by the caller.
-    for x in [&a, &other] {
-        user.actor
-            .may_edit_article(tenant.id, x.state, x.audience, x.audience)?;
-    }
+    crate::api::knowledge::may_link_translation(&user, tenant.id, &a, &other)?;
     state
         .store
         .link_translation(tenant.id, a.id, other.id, Some(user.user.id))

@@ -60,10 +60,7 @@ fn behind_tls(state: &AppState, headers: &HeaderMap) -> bool {
 
 /// Only same-site paths are followed after login, never another origin.
 fn safe_next(next: Option<&str>) -> String {
-    match next {
-        Some(n) if n.starts_with('/') && !n.starts_with("//") && !n.contains('\\') => n.to_string(),
-        _ => "/".to_string(),
-    }
+    next.and_then(super::local_path).unwrap_or("/").to_string()
 }
 
 fn page(

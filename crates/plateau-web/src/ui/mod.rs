@@ -103,6 +103,13 @@ fn asset(content_type: &'static str, body: &'static str) -> Response {
 /// implementation for the export files and the desk).
 pub use plateau_core::knowledge_io::escape_html as escape;
 
+/// The path to return to after a form, if it is a path of this site: a
+/// leading `//` or any backslash (which browsers read as `/`) could name
+/// another origin.
+pub fn local_path(p: &str) -> Option<&str> {
+    (p.starts_with('/') && !p.starts_with("//") && !p.contains('\\')).then_some(p)
+}
+
 /// A logged-in person on a UI route; anyone else is sent to the login page.
 pub struct UiUser(pub CurrentUser);
 

@@ -106,11 +106,9 @@ pub async fn set_locale(
         .map_err(|m| DomainError::field("locale", m))?;
     state.store.set_locale(user.user.id, l).await?;
     state.auth_cache.clear();
-    let back = if f.back.starts_with('/') && !f.back.starts_with("//") {
-        f.back
-    } else {
-        "/settings".into()
-    };
+    let back = super::local_path(&f.back)
+        .unwrap_or("/settings")
+        .to_string();
     Ok(Redirect::to(&back).into_response())
 }
 
