@@ -307,6 +307,16 @@
     }
   }
 
+  // "Add an answer" creates a blank node; if the person points the answer at an
+  // existing node instead, that blank one would only clutter "Not linked".
+  function dropIfUntouched(id) {
+    const n = id && nodeById(id);
+    if (!n || id === tree.root || n.kind !== "solution" || n.title || n.content.text || n.article_id || n.next
+      || (n.content.variants || []).length || (n.content.media || []).length) return;
+    if (tree.nodes.some((m) => edges(m).some((e) => e.target === id))) return;
+    tree.nodes = tree.nodes.filter((m) => m !== n);
+  }
+
   function deleteNode(id) {
     tree.nodes = tree.nodes.filter((n) => n.id !== id);
     for (const n of tree.nodes) {
@@ -501,7 +511,7 @@
         if (m) {
           li.classList.add(m.error ? "has-error" : "has-warning");
           const words = [m.error ? t("errors", m.error) : "", m.warning ? t("warnings", m.warning) : ""].filter(Boolean).join(", ");
-          li.append(h("span", { class: "problem-mark", title: words, text: m.error ? "!" : "?" }, h("span", { class: "visually-hidden", text: " " + words })));
+          li.append(h("span", { class: "problem-mark", title: words, text: "!" }, h("span", { class: "visually-hidden", text: " " + words })));
         }
       } else if (r.type === "ref") {
         li.dataset.ref = r.id;
@@ -862,7 +872,10 @@
     for (const n of tree.nodes) opts.push([n.id, `${nodeName(n)} (${n.id})`]);
     opts.push([NEW, t("newNodeOption")]);
     return select(key, opts, value || "", (v) => {
-      change(() => { onPick(v === NEW ? newNode() : v); });
+      change(() => {
+        onPick(v === NEW ? newNode() : v);
+        dropIfUntouched(value);
+      });
     }, { class: key.endsWith("-target") || key === "next" ? "target-select" : null, "aria-label": label });
   }
 
@@ -903,7 +916,7 @@
       }
       case "escalation": {
         const isQueue = n.target && "queue" in n.target;
-        return section(t("escTarget"),
+        return section(L.kinds.escalation,
           labelled(t("escTarget"), select("esc-kind", [["tier", t("tier")], ["queue", t("queue")]], isQueue ? "queue" : "tier",
             (v) => edit(() => { n.target = v === "queue" ? { queue: "" } : { tier: "n1" }; }), { id: "node-esc-kind" })),
           isQueue
