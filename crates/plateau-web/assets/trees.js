@@ -140,6 +140,7 @@
   const MEDIA_KINDS = ["image", "audio", "video", "link"];
   const TIERS = ["n1", "n2", "expert"];
   const OUTCOMES = ["resolved", "escalated", "unresolved"];
+  const LAZY_OPTIONS = 400; // above this many nodes, target selects fill in on first use
   const NEW = "\uE000new"; // select value meaning "create a node": a private-use character no real id carries
 
   // ---- page contract -----------------------------------------------------------
@@ -202,6 +203,8 @@
   let renaming = null; // node id being renamed inline in the outline
   let showView = false;
   let lay = null; // last layout, for keyboard moves
+  let treeGen = 0; // bumped on every change, so caches know when they are stale
+  let viewStale = true; // the drawing needs a full redraw (not just a new selection)
 
   // ---- small DOM helpers ------------------------------------------------------
 
@@ -340,6 +343,8 @@
     if (after === before) return;
     if (!merge) { past.push(before); if (past.length > 300) past.shift(); }
     future = [];
+    treeGen++;
+    viewStale = true;
     lastCoalesce = tag;
     lastChangeAt = now;
     justSaved = false;
@@ -350,6 +355,8 @@
 
   function restore(json) {
     tree = JSON.parse(json);
+    treeGen++;
+    viewStale = true;
     lastCoalesce = null;
     justSaved = false;
     if (!nodeById(selected)) selected = nodeById(tree.root) ? tree.root : (tree.nodes[0] || {}).id || null;
@@ -479,6 +486,10 @@
     return m;
   };
 
+  // Rows are rebuilt only when what they show changed (a signature per row key),
+  // and the list is patched in place: on a big tree a full rebuild made every
+  // arrow key re-lay out thousands of rows.
+  const rowCache = new Map();
   function renderOutline(focus) {
     refreshIndex();
     lay = layout();
@@ -488,51 +499,71 @@
     const sizes = new Map();
     for (const r of rows) sizes.set(r.parent, (sizes.get(r.parent) || 0) + 1);
     const pos = new Map();
-    const items = rows.map((r) => {
-      const n = r.id != null ? byId.get(r.id) : null;
+    const keep = new Set();
+    const want = rows.map((r) => {
       pos.set(r.parent, (pos.get(r.parent) || 0) + 1);
-      const li = h("li", {
-        role: "treeitem", class: `tree-row row-${r.type}` + (n ? " kind-" + n.kind : ""), "data-key": r.key,
-        "aria-level": r.level, "aria-setsize": sizes.get(r.parent), "aria-posinset": pos.get(r.parent),
-        tabindex: r.key === activeKey ? "0" : "-1",
-        "aria-selected": r.type === "node" && r.id === selected ? "true" : "false",
-      });
-      li.style.setProperty("--level", r.level);
-      if (r.hasKids) li.setAttribute("aria-expanded", String(r.expanded));
-      li.append(h("span", { class: "twisty", "aria-hidden": "true", text: r.hasKids ? (r.expanded ? "▾" : "▸") : "" }));
-      if (r.edge) li.append(h("span", { class: "edge-label", text: r.edge.label }));
-      if (r.type === "node") {
-        li.dataset.node = r.id;
-        if (renaming === r.id) li.append(renameBox(n));
-        else li.append(h("span", { class: "row-title" + (n.title ? "" : " untitled"), text: nodeName(n) }));
-        li.append(h("span", { class: "kind-badge", text: L.kinds[n.kind] || n.kind }));
-        if (r.id === tree.root) li.append(h("span", { class: "root-badge", text: t("start") }));
-        const m = marks.get(r.id);
-        if (m) {
-          li.classList.add(m.error ? "has-error" : "has-warning");
-          const words = [m.error ? t("errors", m.error) : "", m.warning ? t("warnings", m.warning) : ""].filter(Boolean).join(", ");
-          li.append(h("span", { class: "problem-mark", title: words, text: "!" }, h("span", { class: "visually-hidden", text: " " + words })));
-        }
-      } else if (r.type === "ref") {
-        li.dataset.ref = r.id;
-        li.append(h("span", { class: "row-title", text: t("refTo", nodeName(byId.get(r.id))) }));
-      } else if (r.type === "missing") {
-        li.append(h("span", { class: "row-title", text: r.id ? t("missingNode", r.id) : t("noTarget") }));
-      } else {
-        li.append(h("span", { class: "row-title", text: `${t("notLinked")} (${lay.orphans.length})` }));
-      }
-      return li;
+      const n = r.id != null ? byId.get(r.id) : null;
+      const m = r.type === "node" ? marks.get(r.id) : null;
+      const sig = JSON.stringify([r.type, r.id, r.level, r.edge && r.edge.label, r.hasKids, r.expanded, n && n.title, n && nodeName(n), n && n.kind,
+        r.id === tree.root, m, r.key === activeKey, r.id === selected, renaming === r.id, sizes.get(r.parent), pos.get(r.parent),
+        r.type === "group" ? lay.orphans.length : 0]);
+      keep.add(r.key);
+      let c = rowCache.get(r.key);
+      if (!c || c.sig !== sig) { c = { sig, el: buildRow(r, n, m, sizes.get(r.parent), pos.get(r.parent)) }; rowCache.set(r.key, c); }
+      return c.el;
     });
-    outline.replaceChildren(...items);
+    for (const k of rowCache.keys()) if (!keep.has(k)) rowCache.delete(k);
+    // Drop stale rows first: left in place, each would push every later row to move.
+    const wanted = new Set(want);
+    for (const el of Array.from(outline.children)) if (!wanted.has(el)) el.remove();
+    let cur = outline.firstChild;
+    for (const el of want) {
+      if (cur === el) { cur = cur.nextSibling; continue; }
+      outline.insertBefore(el, cur);
+    }
+    while (cur) { const next = cur.nextSibling; cur.remove(); cur = next; }
     if (focus) focusActive();
   }
 
-  function rowEl(key) { return outline.querySelector(`[data-key="${CSS.escape(key)}"]`); }
+  function buildRow(r, n, m, size, posinset) {
+    const li = h("li", {
+      role: "treeitem", class: `tree-row row-${r.type}` + (n ? " kind-" + n.kind : ""), "data-key": r.key,
+      "aria-level": r.level, "aria-setsize": size, "aria-posinset": posinset,
+      tabindex: r.key === activeKey ? "0" : "-1",
+      "aria-selected": r.type === "node" && r.id === selected ? "true" : "false",
+    });
+    li.style.setProperty("--level", r.level);
+    if (r.hasKids) li.setAttribute("aria-expanded", String(r.expanded));
+    li.append(h("span", { class: "twisty", "aria-hidden": "true", text: r.hasKids ? (r.expanded ? "▾" : "▸") : "" }));
+    if (r.edge) li.append(h("span", { class: "edge-label", text: r.edge.label }));
+    if (r.type === "node") {
+      li.dataset.node = r.id;
+      if (renaming === r.id) li.append(renameBox(n));
+      else li.append(h("span", { class: "row-title" + (n.title ? "" : " untitled"), text: nodeName(n) }));
+      li.append(h("span", { class: "kind-badge", text: L.kinds[n.kind] || n.kind }));
+      if (r.id === tree.root) li.append(h("span", { class: "root-badge", text: t("start") }));
+      if (m) {
+        li.classList.add(m.error ? "has-error" : "has-warning");
+        const words = [m.error ? t("errors", m.error) : "", m.warning ? t("warnings", m.warning) : ""].filter(Boolean).join(", ");
+        li.append(h("span", { class: "problem-mark", title: words, text: "!" }, h("span", { class: "visually-hidden", text: " " + words })));
+      }
+    } else if (r.type === "ref") {
+      li.dataset.ref = r.id;
+      li.append(h("span", { class: "row-title", text: t("refTo", nodeName(byId.get(r.id))) }));
+    } else if (r.type === "missing") {
+      li.append(h("span", { class: "row-title", text: r.id ? t("missingNode", r.id) : t("noTarget") }));
+    } else {
+      li.append(h("span", { class: "row-title", text: `${t("notLinked")} (${lay.orphans.length})` }));
+    }
+    return li;
+  }
+
+  function rowEl(key) { const c = rowCache.get(key); return c && c.el.isConnected ? c.el : null; }
   function focusActive() {
     const el = rowEl(activeKey);
     if (!el) return;
     if (renaming) { const box = el.querySelector("input"); if (box) { box.focus(); return; } }
-    el.focus();
+    el.focus({ preventScroll: true });
     el.scrollIntoView({ block: "nearest" });
   }
 
@@ -738,7 +769,10 @@
     outline.hidden = showView;
     viewToggle.setAttribute("aria-pressed", String(showView));
     viewToggle.textContent = showView ? t("outlineView") : t("treeView");
-    if (!showView) { view.replaceChildren(); return; }
+    if (!showView) { view.replaceChildren(); viewStale = true; return; }
+    // Moving the selection only restyles boxes; drawing thousands again is slow.
+    if (!viewStale) { markView(); return; }
+    viewStale = false;
     const W = 170, H = 42, GX = 90, GY = 14, PAD = 16;
     const at = new Map();
     let row = 0;
@@ -815,6 +849,12 @@
     }
     view.replaceChildren(svg);
   }
+  function markView() {
+    for (const g of view.querySelectorAll(".tv-node")) {
+      const on = g.dataset.node === selected;
+      if (g.classList.contains("selected") !== on) { g.classList.toggle("selected", on); g.setAttribute("aria-pressed", String(on)); }
+    }
+  }
   const clip = (text, n) => (text.length > n ? text.slice(0, n - 1) + "…" : text);
 
   view.addEventListener("click", (e) => {
@@ -864,19 +904,43 @@
 
   // Select of every node as a target, plus "new node". Required edges start on
   // "choose"; optional ones offer "(none)".
+  // One list of node options per tree state, cloned into each select: a big
+  // tree has thousands of nodes and a question several answers.
+  let optionsGen = -1;
+  let optionsFrag = null;
+  function nodeOptions() {
+    if (optionsGen !== treeGen) {
+      optionsFrag = document.createDocumentFragment();
+      for (const n of tree.nodes) {
+        const o = h("option", { text: `${nodeName(n)} (${n.id})` });
+        o.value = n.id;
+        optionsFrag.append(o);
+      }
+      optionsGen = treeGen;
+    }
+    return optionsFrag.cloneNode(true);
+  }
   function targetSelect(key, value, onPick, { optional = false, label } = {}) {
-    const opts = [];
-    if (optional) opts.push(["", t("none")]);
-    else if (!value) opts.push(["", t("choose")]);
-    if (value && !byId.has(value)) opts.push([value, t("missingNode", value)]);
-    for (const n of tree.nodes) opts.push([n.id, `${nodeName(n)} (${n.id})`]);
-    opts.push([NEW, t("newNodeOption")]);
-    return select(key, opts, value || "", (v) => {
-      change(() => {
-        onPick(v === NEW ? newNode() : v);
-        dropIfUntouched(value);
-      });
-    }, { class: key.endsWith("-target") || key === "next" ? "target-select" : null, "aria-label": label });
+    const el = h("select", { "data-key": key, class: "target-select", "aria-label": label });
+    const opt = (v, text) => { const o = h("option", { text }); o.value = v; return o; };
+    if (optional) el.append(opt("", t("none")));
+    else if (!value) el.append(opt("", t("choose")));
+    if (value && !byId.has(value)) el.append(opt(value, t("missingNode", value)));
+    const fill = () => { const v = el.value; el.replaceChildren(...Array.from(el.options).filter((o) => !o.dataset.only), nodeOptions(), opt(NEW, t("newNodeOption"))); el.value = v; };
+    if (tree.nodes.length <= LAZY_OPTIONS) el.append(nodeOptions(), opt(NEW, t("newNodeOption")));
+    else {
+      // Big trees: only the current target until the select is used, so moving
+      // through the outline does not build thousands of options per answer.
+      const cur = byId.get(value);
+      if (cur) { const o = opt(value, `${nodeName(cur)} (${value})`); o.dataset.only = "1"; el.append(o); }
+      for (const ev of ["focus", "mousedown", "keydown"]) el.addEventListener(ev, () => { if (!el.dataset.filled) { el.dataset.filled = "1"; fill(); } });
+    }
+    el.value = value || "";
+    el.addEventListener("change", () => change(() => {
+      onPick(el.value === NEW ? newNode() : el.value);
+      dropIfUntouched(value);
+    }));
+    return el;
   }
 
   function listControls(key, list, i, edit) {
@@ -1115,15 +1179,18 @@
     renderPanel();
     renderProblems();
   }
-  // Typing re-draws the outline and drawing once per frame, not once per key.
+  // Typing re-draws the outline once per frame, not once per key; the drawing,
+  // costlier on a big tree, once typing pauses.
   let frame = 0;
+  let viewTimer = null;
   function scheduleRender() {
-    if (frame) return;
-    frame = requestAnimationFrame(() => {
-      frame = 0;
-      if (!renaming) { const focusRow = outline.contains(document.activeElement); renderOutline(focusRow); }
-      renderView();
-    });
+    if (!frame) {
+      frame = requestAnimationFrame(() => {
+        frame = 0;
+        if (!renaming) renderOutline(outline.contains(document.activeElement));
+      });
+    }
+    if (showView) { clearTimeout(viewTimer); viewTimer = setTimeout(renderView, 300); }
   }
 
   let flashText = "";
@@ -1179,6 +1246,7 @@
   }
   function showProblems(data) {
     problems = Array.isArray(data && data.problems) ? data.problems : [];
+    viewStale = true;
     publishable = data ? !!data.publishable : null;
     renderProblems();
     if (!renaming) renderOutline(outline.contains(document.activeElement));
