@@ -635,6 +635,16 @@
     if (e.target.closest(".twisty") && r.hasKids) { toggle(r); return; }
     activate(r, false);
   });
+  // Focus can arrive by Tab or by a click on a row: the roving tab stop follows
+  // it, or a later re-render would pull focus back to the previous row.
+  outline.addEventListener("focusin", (e) => {
+    const li = e.target.closest("[role=treeitem]");
+    if (!li || li.dataset.key === activeKey) return;
+    const old = rowEl(activeKey);
+    if (old) old.tabIndex = -1;
+    li.tabIndex = 0;
+    activeKey = li.dataset.key;
+  });
   outline.addEventListener("dblclick", (e) => {
     const li = e.target.closest("[role=treeitem][data-node]");
     if (li && !e.target.closest("input")) startRename(li.dataset.node);
