@@ -293,12 +293,17 @@ pub struct SessionFacts {
     pub trail: Trail,
 }
 
-/// Later conversations by customer and reason, to find returns quickly: for
-/// each customer, `(reason, created_at_us, conversation_id)` sorted, so one
-/// binary search finds the first conversation on a reason after a time.
+/// Later conversations by customer and reason, laid out for a million
+/// lookups: reasons are interned to numbers (so comparing them never chases
+/// a pointer), and each customer's conversations are one contiguous run of
+/// `(reason, created_at_us, conversation_id)`, sorted, so one binary search
+/// finds the first conversation on a reason after a time.
 #[derive(Debug, Clone, Default)]
 pub struct Returns {
-    by_customer: HashMap<Uuid, Vec<(Box<str>, i64, Uuid)>>,
+    reasons: HashMap<Box<str>, u32>,
+    /// Where each customer's run starts in `rows`, and its length.
+    customers: HashMap<Uuid, (usize, usize)>,
+    rows: Vec<(u32, i64, Uuid)>,
 }
 
 impl Returns {
@@ -307,20 +312,30 @@ impl Returns {
     /// the period. Rows without a reason (None or blank) are dropped: they
     /// can never be a return. Reasons are compared trimmed, case included.
     pub fn new(rows: impl IntoIterator<Item = (Uuid, Option<String>, i64, Uuid)>) -> Returns {
-        let mut by_customer: HashMap<Uuid, Vec<(Box<str>, i64, Uuid)>> = HashMap::new();
+        let mut reasons: HashMap<Box<str>, u32> = HashMap::new();
+        let mut all: Vec<(Uuid, u32, i64, Uuid)> = Vec::new();
         for (customer, reason, at, conversation) in rows {
             let Some(reason) = reason.as_deref().map(str::trim).filter(|r| !r.is_empty()) else {
                 continue;
             };
-            by_customer
-                .entry(customer)
-                .or_default()
-                .push((reason.into(), at, conversation));
+            let next = u32::try_from(reasons.len()).unwrap_or(u32::MAX);
+            let number = match reasons.get(reason) {
+                Some(&n) => n,
+                None => *reasons.entry(reason.into()).or_insert(next),
+            };
+            all.push((customer, number, at, conversation));
         }
-        for list in by_customer.values_mut() {
-            list.sort_unstable();
+        all.sort_unstable();
+        let mut customers: HashMap<Uuid, (usize, usize)> = HashMap::new();
+        for (i, row) in all.iter().enumerate() {
+            customers.entry(row.0).or_insert((i, 0)).1 += 1;
         }
-        Returns { by_customer }
+        let rows = all.into_iter().map(|(_, r, at, c)| (r, at, c)).collect();
+        Returns {
+            reasons,
+            customers,
+            rows,
+        }
     }
 
     /// Whether `customer` opened a conversation other than `own` on `reason`
@@ -333,14 +348,18 @@ impl Returns {
         after_us: i64,
         window_us: i64,
     ) -> bool {
-        let Some(list) = self.by_customer.get(customer) else {
+        let Some(&reason) = self.reasons.get(reason) else {
             return false;
         };
+        let Some(&(start, len)) = self.customers.get(customer) else {
+            return false;
+        };
+        let list = self.rows.get(start..start + len).unwrap_or_default();
         let until = after_us.saturating_add(window_us);
-        let first = list.partition_point(|(r, at, _)| (&**r, *at) <= (reason, after_us));
+        let first = list.partition_point(|&(r, at, _)| (r, at) <= (reason, after_us));
         list[first..]
             .iter()
-            .take_while(|(r, at, _)| &**r == reason && *at <= until)
+            .take_while(|&&(r, at, _)| r == reason && at <= until)
             .any(|(_, _, conversation)| conversation != own)
     }
 }
