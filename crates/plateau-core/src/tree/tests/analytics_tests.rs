@@ -539,7 +539,7 @@ fn csv_quotes_titles_and_ends_with_the_summary() {
     let mut t = box_tree();
     t.nodes[0].title = "Lights, \"on\"\nor off".into();
     t.nodes[1].title = "Serial".into();
-    let a = analyse(&t, &four_sessions(), &Returns::default(), 7);
+    let a = analyse(&t, four_sessions(), &Returns::default(), 7);
     let csv = a.to_csv();
     let mut lines = csv.split("\r\n");
     assert_eq!(
