@@ -1,10 +1,10 @@
-//! Analytics of one published tree version: the compact [`Trail`] each session
-//! leaves, and [`analyse`], which turns many trails into completion, drop-off,
-//! time per node, common paths and the unjustified return rate. Pure code.
+//! Analytics of one published tree version: the compact [`Trail`] of each
+//! session, and the [`analyse`] report built from many of them. Pure code.
 //!
-//! The store keeps one [`Trail::encode`] string per session beside the full
-//! [`Path`], so a report over a million sessions decodes short strings instead
-//! of parsing JSON paths.
+//! The report gives completion, outcomes, per-node drop-off and time, the
+//! most common paths and the unjustified return rate. The store keeps one
+//! [`Trail::encode`] string per session beside the full [`Path`], so a report
+//! over a million sessions decodes short strings instead of parsing JSON paths.
 
 use std::borrow::Borrow;
 use std::cmp::Ordering;
@@ -58,6 +58,8 @@ pub struct Trail {
     pub end_us: i64,
     /// None while the session is open or after the advisor left it: abandoned.
     pub outcome: Option<Outcome>,
+    /// Own-tree screens in the order reached; undone steps reached again
+    /// appear again, since the advisor did see them twice.
     pub visits: Vec<Visit>,
 }
 
@@ -65,13 +67,16 @@ pub struct Trail {
 /// a newer format, and is reported rather than guessed at.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum TrailError {
+    /// Written by another format version (or a future one this build cannot read).
     #[error("trail format version '{0}' is not supported (expected {TRAIL_FORMAT_VERSION})")]
     Version(String),
+    /// Not the expected character at `offset` (bytes from the start).
     #[error("trail is malformed at byte {offset}: expected {expected}")]
     Syntax {
         offset: usize,
         expected: &'static str,
     },
+    /// A number too large for its field, or a start + duration past i64.
     #[error("trail number at byte {offset} is out of range")]
     OutOfRange { offset: usize },
 }
@@ -286,10 +291,13 @@ impl Cursor<'_> {
 /// what, to look for a return after a "resolved" outcome.
 #[derive(Debug, Clone, PartialEq)]
 pub struct SessionFacts {
+    /// The session's own conversation, never counted as its return.
     pub conversation_id: Uuid,
+    /// Whose return to look for.
     pub customer_id: Uuid,
     /// The conversation's contact reason; None or blank never matches a return.
     pub reason: Option<String>,
+    /// Decoded from the stored text, or built by [`Trail::from_path`].
     pub trail: Trail,
 }
 
@@ -374,8 +382,11 @@ pub struct Analytics {
     pub finished: u64,
     /// Sessions without an outcome: the advisor left the tree.
     pub abandoned: u64,
+    /// Sessions per outcome; they add up to `finished`.
     pub resolved: u64,
+    /// See `resolved`.
     pub escalated: u64,
+    /// See `resolved`.
     pub unresolved: u64,
     /// finished / sessions.
     pub completion_rate: f64,
@@ -394,13 +405,16 @@ pub struct Analytics {
     pub top_paths: Vec<PathCount>,
     /// How many different sequences there were (sessions without visits excluded).
     pub distinct_paths: u64,
+    /// Resolutions the customer came back about.
     pub returns: ReturnStats,
 }
 
 /// How one node did.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct NodeStats {
+    /// The node's id, stable across versions, to compare reports.
     pub id: String,
+    /// The node's title as authored (may be empty), for people reading the table.
     pub title: String,
     /// Every time it was reached (an undone step reached again counts twice).
     pub visits: u64,
@@ -434,6 +448,7 @@ pub struct PathCount {
 /// Resolutions that did not hold: the customer called back about the same thing.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct ReturnStats {
+    /// The window used, so a report says how it was computed.
     pub window_days: u32,
     /// Sessions that ended resolved, with or without a reason (one without a
     /// reason can never be found returning, but is still a resolution).
