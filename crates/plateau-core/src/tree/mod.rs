@@ -13,6 +13,7 @@
 //!
 //! See docs/trees.md for the JSON shape, the validation codes and the mappings.
 
+pub mod analytics;
 pub mod diff;
 pub mod interchange;
 pub mod model;

@@ -1,5 +1,6 @@
 //! Tests of the tree module: builders shared by the files below.
 
+mod analytics_tests;
 mod diff_tests;
 mod interchange_tests;
 mod proptests;
