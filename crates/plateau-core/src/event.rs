@@ -46,6 +46,18 @@ pub mod kind {
     pub const FAQ_DELETED: &str = "faq.deleted";
     /// Subject: none (a set is keyed by tenant and language, in the payload).
     pub const SYNONYMS_UPDATED: &str = "synonyms.updated";
+
+    // Diagnostic trees. Subject: the tree, except for sessions, whose subject
+    // is the conversation so that they show in its timeline.
+    pub const TREE_CREATED: &str = "tree.created";
+    pub const TREE_DRAFT_SAVED: &str = "tree.draft_saved";
+    pub const TREE_PUBLISHED: &str = "tree.published";
+    pub const TREE_SESSION_STARTED: &str = "tree.session_started";
+    /// Payload: tree title and version, outcome, the answers, the form
+    /// values and, on escalation, the hand-off for the next tier.
+    pub const TREE_SESSION_FINISHED: &str = "tree.session_finished";
+    /// Subject: none; the payload names the key.
+    pub const BLOB_STORED: &str = "blob.stored";
 }
 
 /// One committed entry of the event log.

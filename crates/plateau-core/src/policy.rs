@@ -46,6 +46,14 @@ pub enum Action {
     ManageKnowledge,
     /// Search analytics: top queries, zero results, articles never found.
     ViewKnowledgeAnalytics,
+    /// Walk published diagnostic trees inside a conversation.
+    RunTrees,
+    /// Write tree drafts, import and export mind maps, upload their media.
+    AuthorTrees,
+    /// Freeze a draft as a published version advisors will walk.
+    PublishTrees,
+    /// Path analytics per published version.
+    ViewTreeAnalytics,
 }
 
 /// The pure role matrix. Knowledge managers are advisors who also curate
@@ -70,6 +78,7 @@ pub fn role_allows(role: Role, action: Action) -> bool {
             | AssignSelf
             | ViewCustomers
             | EditCustomers
+            | RunTrees
     );
     let contribute = matches!(
         action,
@@ -77,12 +86,21 @@ pub fn role_allows(role: Role, action: Action) -> bool {
     );
     match role {
         Role::TenantAdmin => true,
-        Role::Supervisor => !matches!(action, ManageTenant | PublishArticles | ManageKnowledge),
+        // Trees are knowledge: supervisors run them and read their analytics.
+        Role::Supervisor => !matches!(
+            action,
+            ManageTenant | PublishArticles | ManageKnowledge | AuthorTrees | PublishTrees
+        ),
         Role::KnowledgeManager => {
             desk || contribute
                 || matches!(
                     action,
-                    PublishArticles | ManageKnowledge | ViewKnowledgeAnalytics
+                    PublishArticles
+                        | ManageKnowledge
+                        | ViewKnowledgeAnalytics
+                        | AuthorTrees
+                        | PublishTrees
+                        | ViewTreeAnalytics
                 )
         }
         Role::Advisor => desk || contribute,

@@ -14,6 +14,7 @@ pub mod knowledge;
 pub mod migrate;
 mod row;
 pub mod search_feed;
+pub mod trees;
 pub mod users;
 pub mod volumes;
 

@@ -59,6 +59,12 @@ pub const MIGRATIONS: &[Migration] = &[
         sqlite: include_str!("../migrations/sqlite/0008_routing_configs.sql"),
         postgres: include_str!("../migrations/postgres/0008_routing_configs.sql"),
     },
+    Migration {
+        version: 9,
+        name: "trees",
+        sqlite: include_str!("../migrations/sqlite/0009_trees.sql"),
+        postgres: include_str!("../migrations/postgres/0009_trees.sql"),
+    },
 ];
 
 const CREATE_TABLE: &str = "CREATE TABLE IF NOT EXISTS schema_migrations (

@@ -13,6 +13,7 @@
 //!
 //! See docs/trees.md for the JSON shape, the validation codes and the mappings.
 
+pub mod act;
 pub mod analytics;
 pub mod diff;
 pub mod interchange;
@@ -24,6 +25,7 @@ pub mod validate;
 #[cfg(test)]
 mod tests;
 
+pub use act::{SessionAction, WalkSummary};
 pub use diff::{diff, EdgeChange, FieldChange, NodeChange, TreeDiff};
 pub use model::{
     Answer, ChoiceOption, Condition, Content, CustomerAttr, CustomerAttrs, EscalationTarget, Field,

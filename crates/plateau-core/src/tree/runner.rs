@@ -364,6 +364,11 @@ impl<'t> Session<'t> {
         self.state.finished.as_ref().map(|f| f.outcome)
     }
 
+    /// The answers given on the current walk (undone steps excluded).
+    pub fn answers(&self) -> &[GivenAnswer] {
+        &self.answers[..self.state.answers_len.min(self.answers.len())]
+    }
+
     pub fn handoff(&self) -> Option<&Handoff> {
         self.state
             .finished

@@ -1,0 +1,238 @@
+//! Story tests for diagnostic trees in the store, on every available backend
+//! (SQLite always, PostgreSQL when PLATEAU_TEST_DATABASE_URL is set).
+
+#![allow(clippy::unwrap_used)] // a panic is how a test reports
+
+use std::collections::BTreeMap;
+
+use plateau_core::event::kind;
+use plateau_core::model::*;
+use plateau_core::{DomainError, Timestamp};
+use plateau_store::conversations::{CustomerRef, NewConversation};
+use plateau_store::customers::NewCustomer;
+use plateau_store::trees::*;
+use plateau_store::{testing, Store, StoreError};
+use uuid::Uuid;
+
+async fn conversation(s: &Store, tenant: Uuid, reason: Option<&str>, email: &str) -> Conversation {
+    s.create_conversation(
+        tenant,
+        NewConversation {
+            customer: CustomerRef::New(NewCustomer {
+                name: "Jeanne Martin".into(),
+                profile: CustomerProfile {
+                    age_band: None,
+                    tech_appetite: None,
+                    value_tier: None,
+                    contract_tier: ContractTier::Standard,
+                    language: Language::Fr,
+                    preferred_channel: None,
+                },
+                identities: vec![(IdentityKind::Email, email.into())],
+            }),
+            subject: "Plus d'internet".into(),
+            channel: Channel::Phone,
+            direction: Direction::Inbound,
+            body: "Ma box ne marche plus.".into(),
+            priority: Priority::Normal,
+            reason: reason.map(String::from),
+            tags: vec![],
+            team_id: None,
+            assignee_id: None,
+            language: None,
+            attachments: vec![],
+            at: None,
+        },
+        None,
+    )
+    .await
+    .unwrap()
+}
+
+fn conflict(e: StoreError) -> bool {
+    matches!(e, StoreError::Domain(DomainError::Conflict(_)))
+}
+
+#[tokio::test]
+async fn drafts_versions_sessions_and_blobs() {
+    for db in testing::all().await.unwrap() {
+        let s = &db.store;
+        let label = db.label;
+        let t = s.create_tenant("sosh", "Sosh", None).await.unwrap();
+        let other = s.create_tenant("seb", "Groupe SEB", None).await.unwrap();
+        let reasons = vec!["no_internet".to_string()];
+        let new = NewTree {
+            title: "Box",
+            reasons: &reasons,
+            products: &[],
+            draft: r#"{"title":"Box","root":"a","nodes":[]}"#,
+        };
+        let tree = s.create_tree(t.id, &new, None).await.unwrap();
+        assert_eq!(tree.revision, 1, "{label}");
+        assert_eq!(tree.published_version, 0, "{label}");
+
+        // Another brand cannot see it, by id or in its list.
+        assert!(matches!(
+            s.tree(other.id, tree.id).await,
+            Err(StoreError::Domain(DomainError::NotFound(_)))
+        ));
+        assert!(s.trees(other.id).await.unwrap().is_empty(), "{label}");
+
+        // A save from a stale revision is refused and changes nothing.
+        let v2 = NewTree {
+            title: "Box v2",
+            draft: r#"{"title":"Box v2","root":"a","nodes":[]}"#,
+            ..new
+        };
+        assert_eq!(
+            s.save_tree_draft(t.id, tree.id, 1, &v2, None)
+                .await
+                .unwrap(),
+            2
+        );
+        let err = s
+            .save_tree_draft(t.id, tree.id, 1, &new, None)
+            .await
+            .unwrap_err();
+        assert!(conflict(err), "{label}");
+        assert_eq!(s.tree(t.id, tree.id).await.unwrap().title, "Box v2");
+        assert!(matches!(
+            s.save_tree_draft(other.id, tree.id, 2, &new, None).await,
+            Err(StoreError::Domain(DomainError::NotFound(_)))
+        ));
+
+        // Publishing freezes the draft; a stale revision cannot publish.
+        assert!(conflict(
+            s.publish_tree(t.id, tree.id, 1, "Box v2", "{}", None)
+                .await
+                .unwrap_err()
+        ));
+        let body = s.tree(t.id, tree.id).await.unwrap().draft;
+        assert_eq!(
+            s.publish_tree(t.id, tree.id, 2, "Box v2", &body, None)
+                .await
+                .unwrap(),
+            1
+        );
+        s.save_tree_draft(t.id, tree.id, 2, &new, None)
+            .await
+            .unwrap();
+        assert_eq!(
+            s.publish_tree(t.id, tree.id, 3, "Box", new.draft, None)
+                .await
+                .unwrap(),
+            2
+        );
+        let v1 = s.tree_version(t.id, tree.id, 1).await.unwrap();
+        assert_eq!(
+            v1.body, body,
+            "{label}: version 1 is unchanged by later edits"
+        );
+        let versions = s.tree_versions(t.id, tree.id).await.unwrap();
+        assert_eq!(
+            versions.iter().map(|v| v.version).collect::<Vec<_>>(),
+            vec![2, 1]
+        );
+        let published = s.published_trees(t.id).await.unwrap();
+        assert_eq!(published.len(), 1);
+        assert_eq!(
+            published[0].1.version, 2,
+            "{label}: the latest version is offered"
+        );
+        assert!(s.published_trees(other.id).await.unwrap().is_empty());
+
+        // Sessions: steps are guarded by revision; finishing writes the timeline.
+        let c = conversation(s, t.id, Some("no_internet"), "jeanne@example.fr").await;
+        let session = s
+            .start_tree_session(
+                t.id,
+                &v1,
+                c.id,
+                c.customer_id,
+                None,
+                &BTreeMap::new(),
+                "{\"events\":[]}",
+                "t0",
+            )
+            .await
+            .unwrap();
+        let r2 = s
+            .record_tree_step(&session, 1, "{\"events\":[1]}", "t1", None)
+            .await
+            .unwrap();
+        assert!(conflict(
+            s.record_tree_step(&session, 1, "x", "x", None)
+                .await
+                .unwrap_err()
+        ));
+        let payload = serde_json::json!({"outcome": "resolved"});
+        s.record_tree_step(
+            &session,
+            r2,
+            "{\"events\":[2]}",
+            "t2",
+            Some(("resolved", payload)),
+        )
+        .await
+        .unwrap();
+        // A finished session accepts no more steps.
+        assert!(conflict(
+            s.record_tree_step(&session, 3, "x", "x", None)
+                .await
+                .unwrap_err()
+        ));
+        let stored = s.tree_session(t.id, session.id).await.unwrap();
+        assert_eq!(stored.outcome.as_deref(), Some("resolved"));
+        assert_eq!(stored.trail, "t2");
+        assert!(stored.finished_at.is_some());
+        assert!(s.tree_session(other.id, session.id).await.is_err());
+        let kinds: Vec<String> = s
+            .subject_events(t.id, c.id)
+            .await
+            .unwrap()
+            .into_iter()
+            .map(|e| e.kind)
+            .collect();
+        assert!(
+            kinds.contains(&kind::TREE_SESSION_STARTED.to_string()),
+            "{label}"
+        );
+        assert!(
+            kinds.contains(&kind::TREE_SESSION_FINISHED.to_string()),
+            "{label}"
+        );
+
+        let rows = s.tree_session_rows(t.id, tree.id, 1).await.unwrap();
+        assert_eq!(rows.len(), 1);
+        assert_eq!(rows[0].reason.as_deref(), Some("no_internet"));
+        assert!(s
+            .tree_session_rows(t.id, tree.id, 2)
+            .await
+            .unwrap()
+            .is_empty());
+        let returns = s
+            .tree_return_rows(t.id, tree.id, 1, Timestamp(0))
+            .await
+            .unwrap();
+        assert_eq!(returns.len(), 1, "{label}: the customer's own conversation");
+        assert_eq!(returns[0].conversation_id, c.id);
+
+        // Blobs: per tenant, size-limited, replaced by key.
+        s.put_blob(t.id, "box.png", "image/png", b"\x89PNG", None)
+            .await
+            .unwrap();
+        s.put_blob(t.id, "box.png", "image/png", b"\x89PNG2", None)
+            .await
+            .unwrap();
+        let (meta, data) = s.blob(t.id, "box.png").await.unwrap();
+        assert_eq!((meta.size_bytes, data), (5, b"\x89PNG2".to_vec()));
+        assert!(s.blob(other.id, "box.png").await.is_err(), "{label}");
+        let huge = vec![0u8; MAX_BLOB_BYTES + 1];
+        assert!(matches!(
+            s.put_blob(t.id, "huge.bin", "application/octet-stream", &huge, None)
+                .await,
+            Err(StoreError::Domain(DomainError::Invalid(_)))
+        ));
+        assert_eq!(s.blobs(t.id).await.unwrap().len(), 1);
+    }
+}
