@@ -298,7 +298,9 @@ step("knowledge: search from the desk, link a suggested article, flag it", async
   // Open it and flag it as outdated.
   await a.locator(".kb-panel a", { hasText: title }).first().click();
   await a.waitForURL(/\/t\/orbitel\/kb\//, { timeout: STEP_TIMEOUT });
-  await a.locator("details.flag > summary").click();
+  // The flag box starts open when the article already has flags (demo data
+  // flags some): clicking its summary would close it, so open it explicitly.
+  await a.locator("details.flag").evaluate((d) => { d.open = true; });
   await a.locator("details.flag select[name=reason]").selectOption("outdated");
   await a.locator("details.flag textarea[name=comment]").fill(`Signalé par le test navigateur ${RUN}`);
   await a.locator("details.flag button").click();

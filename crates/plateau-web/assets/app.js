@@ -211,3 +211,42 @@ if (topSearch) {
   });
   topSearch.addEventListener("blur", () => setTimeout(() => list.replaceChildren(), 200));
 }
+
+// ---- diagnostic trees ------------------------------------------------------
+// Importing sends the file's bytes to the API (no multipart parser on the
+// server) and opens the new draft; the format comes from the file name.
+
+const importForm = document.querySelector("[data-tree-import]");
+if (importForm) {
+  importForm.addEventListener("submit", async (e) => {
+    e.preventDefault();
+    const out = importForm.querySelector("[data-import-error]");
+    const file = importForm.querySelector("input[type=file]").files[0];
+    if (!file) return;
+    const ext = file.name.toLowerCase().split(".").pop();
+    const format = ext === "xml" ? "opml" : ext;
+    out.textContent = "";
+    const url = `${importForm.dataset.treeImport}?format=${encodeURIComponent(format)}`;
+    const r = await fetch(url, {
+      method: "POST",
+      credentials: "same-origin",
+      headers: { "content-type": "application/octet-stream", "x-csrf-token": body.dataset.csrf || "", accept: "application/json" },
+      body: file,
+    }).catch(() => null);
+    if (!r) { out.textContent = "Network error / erreur réseau"; return; }
+    const data = await r.json().catch(() => ({}));
+    if (r.ok) location.href = `${importForm.dataset.treeBase}/${data.id}`;
+    else out.textContent = data.detail || `HTTP ${r.status}`;
+  });
+}
+
+// The editor saves over the API and moves the draft's revision on; the
+// publish and suggestion forms must name the revision the person now sees.
+const treeEditor = document.getElementById("tree-editor");
+if (treeEditor) {
+  for (const f of document.querySelectorAll("form:has([data-tree-revision])")) {
+    f.addEventListener("submit", () => {
+      for (const i of f.querySelectorAll("[data-tree-revision]")) i.value = treeEditor.dataset.revision;
+    });
+  }
+}

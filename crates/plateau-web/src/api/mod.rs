@@ -13,8 +13,9 @@ mod me;
 pub mod routing;
 pub mod search;
 pub mod staffing;
+pub mod trees;
 
-use axum::extract::{FromRequest, FromRequestParts, Request};
+use axum::extract::{DefaultBodyLimit, FromRequest, FromRequestParts, Request};
 use axum::http::request::Parts;
 use axum::http::StatusCode;
 use axum::routing::{get, post, put};
@@ -165,6 +166,55 @@ pub fn routes() -> Router<AppState> {
         )
         .route("/tenants/{tenant}/staffing", get(staffing::staffing))
         .route(
+            "/tenants/{tenant}/trees",
+            get(trees::list).post(trees::create),
+        )
+        .route(
+            "/tenants/{tenant}/trees/validate",
+            post(trees::validate_tree),
+        )
+        .route(
+            "/tenants/{tenant}/trees/import",
+            post(trees::import).layer(DefaultBodyLimit::max(trees::UPLOAD_LIMIT_BYTES)),
+        )
+        .route("/tenants/{tenant}/trees/{id}", get(trees::show))
+        .route("/tenants/{tenant}/trees/{id}/draft", put(trees::put_draft))
+        .route("/tenants/{tenant}/trees/{id}/publish", post(trees::publish))
+        .route(
+            "/tenants/{tenant}/trees/{id}/versions",
+            get(trees::versions),
+        )
+        .route(
+            "/tenants/{tenant}/trees/{id}/versions/{version}",
+            get(trees::version),
+        )
+        .route(
+            "/tenants/{tenant}/trees/{id}/versions/{version}/analytics",
+            get(trees::analytics),
+        )
+        .route("/tenants/{tenant}/trees/{id}/diff", get(trees::diff))
+        .route("/tenants/{tenant}/trees/{id}/export", get(trees::export))
+        .route("/tenants/{tenant}/blobs", get(trees::list_blobs))
+        .route(
+            "/tenants/{tenant}/blobs/{key}",
+            get(trees::get_blob)
+                .put(trees::put_blob)
+                .layer(DefaultBodyLimit::max(trees::UPLOAD_LIMIT_BYTES)),
+        )
+        .route(
+            "/tenants/{tenant}/conversations/{id}/tree-suggestions",
+            get(trees::suggestions),
+        )
+        .route(
+            "/tenants/{tenant}/conversations/{id}/tree-sessions",
+            get(trees::conversation_sessions).post(trees::start),
+        )
+        .route("/tenants/{tenant}/tree-sessions/{id}", get(trees::session))
+        .route(
+            "/tenants/{tenant}/tree-sessions/{id}/actions",
+            post(trees::action),
+        )
+        .route(
             "/tenants/{tenant}/customers",
             get(customers::list).post(customers::create),
         )
@@ -226,6 +276,11 @@ pub fn routes() -> Router<AppState> {
         knowledge::put_synonyms, knowledge::get_analytics, knowledge::public_faq,
         knowledge::public_article,
         staffing::staffing,
+        trees::list, trees::create, trees::validate_tree, trees::import, trees::show,
+        trees::put_draft, trees::publish, trees::versions, trees::version, trees::analytics,
+        trees::diff, trees::export, trees::list_blobs, trees::get_blob, trees::put_blob,
+        trees::suggestions, trees::conversation_sessions, trees::start, trees::session,
+        trees::action,
         customers::list, customers::create, customers::show, customers::update,
         conversations::list, conversations::create, conversations::show, conversations::update,
         conversations::add_message, conversations::events,

@@ -58,6 +58,8 @@ struct ConversationPage {
     layout: Layout,
     /// Suggested and linked articles; `None` for those who may not read any.
     kb: Option<super::knowledge::Panel>,
+    /// Diagnostic trees running or to start; `None` for those who may not run any.
+    trees: Option<super::trees::RunnerPanel>,
     conv_id: String,
     number: i64,
     subject: String,
@@ -147,10 +149,18 @@ async fn load(
     Ok((tenant, c))
 }
 
+#[derive(Deserialize, Default)]
+pub struct PageQuery {
+    /// What went wrong with the last step of a diagnostic tree.
+    #[serde(default)]
+    tree_error: Option<String>,
+}
+
 pub async fn page(
     State(state): State<AppState>,
     UiUser(user): UiUser,
     Path((slug, number)): Path<(String, String)>,
+    axum::extract::Query(q): axum::extract::Query<PageQuery>,
 ) -> Result<Response, UiError> {
     let (tenant, c) = load(&state, &user, &slug, &number).await?;
     let tr = Tr::new(user.user.locale);
@@ -164,6 +174,14 @@ pub async fn page(
         .find(|m| m.direction == Direction::Inbound)
         .map(|m| m.body.as_str());
     let kb = super::knowledge::panel(&state, &user, &tenant, &c, first_inbound, &tr).await?;
+    let trees = super::trees::panel(
+        &state,
+        &user,
+        &tenant,
+        &c,
+        q.tree_error.unwrap_or_default().chars().take(500).collect(),
+    )
+    .await?;
     let customer = state.store.customer(t, c.customer_id).await?;
     let members = state.store.members(t).await?;
     let teams = state.store.teams(t).await?;
@@ -221,6 +239,27 @@ pub async fn page(
                 anchor: String::new(),
                 author,
                 channel_label: String::new(),
+                body,
+                when: tr.datetime(ev.created_at),
+                when_iso: ev.created_at.rfc3339(),
+            },
+        ));
+    }
+    for ev in &events {
+        let Some(body) = super::trees::timeline_line(&tr, &ev.kind, &ev.payload) else {
+            continue;
+        };
+        let author = ev
+            .actor_id
+            .and_then(|id| names.get(&id).cloned())
+            .unwrap_or_else(|| tr.t("conv.system").to_string());
+        timeline.push((
+            ev.created_at,
+            TimelineItem {
+                kind: "change",
+                anchor: String::new(),
+                author,
+                channel_label: tr.t("trees.timeline").to_string(),
                 body,
                 when: tr.datetime(ev.created_at),
                 when_iso: ev.created_at.rfc3339(),
@@ -336,6 +375,7 @@ pub async fn page(
     .await?;
     render(&ConversationPage {
         kb,
+        trees,
         conv_id: c.id.to_string(),
         number: c.number,
         subject: c.subject.clone(),

@@ -14,6 +14,7 @@ mod routing;
 pub(crate) mod search;
 mod settings;
 mod staffing;
+pub(crate) mod trees;
 
 use axum::extract::{FromRequestParts, Path, State};
 use axum::http::request::Parts;
@@ -34,6 +35,7 @@ pub fn routes() -> Router<AppState> {
         .merge(knowledge::routes())
         .merge(help_centre::routes())
         .merge(knowledge_admin::routes())
+        .merge(trees::routes())
         .route("/", get(home))
         .route("/login", get(login::form).post(login::submit))
         .route("/logout", post(login::logout))
@@ -74,6 +76,24 @@ pub fn routes() -> Router<AppState> {
                 asset(
                     "text/css; charset=utf-8",
                     include_str!("../../assets/app.css"),
+                )
+            }),
+        )
+        .route(
+            "/assets/trees.js",
+            get(|| async {
+                asset(
+                    "text/javascript; charset=utf-8",
+                    include_str!("../../assets/trees.js"),
+                )
+            }),
+        )
+        .route(
+            "/assets/trees.css",
+            get(|| async {
+                asset(
+                    "text/css; charset=utf-8",
+                    include_str!("../../assets/trees.css"),
                 )
             }),
         )

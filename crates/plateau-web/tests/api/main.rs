@@ -20,4 +20,5 @@ mod routing;
 mod search;
 mod sites;
 mod staffing;
+mod trees;
 mod ui;
