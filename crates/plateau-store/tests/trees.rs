@@ -217,6 +217,22 @@ async fn drafts_versions_sessions_and_blobs() {
         assert_eq!(returns.len(), 1, "{label}: the customer's own conversation");
         assert_eq!(returns[0].conversation_id, c.id);
 
+        // Imported walks (another tool's history, benchmarks) count in analytics.
+        let imported: Vec<ImportedSession> = (0..3)
+            .map(|i| ImportedSession {
+                conversation_id: c.id,
+                customer_id: c.customer_id,
+                path: "{\"events\":[]}".into(),
+                trail: format!("t{i}"),
+                outcome: (i > 0).then(|| "resolved".to_string()),
+                started_at: Timestamp(i),
+                finished_at: None,
+            })
+            .collect();
+        s.import_tree_sessions(t.id, &v1, &imported).await.unwrap();
+        let rows = s.tree_session_rows(t.id, tree.id, 1).await.unwrap();
+        assert_eq!(rows.len(), 4, "{label}");
+
         // Blobs: per tenant, size-limited, replaced by key.
         s.put_blob(t.id, "box.png", "image/png", b"\x89PNG", None)
             .await

@@ -156,6 +156,13 @@ document.addEventListener("keydown", (e) => {
       break;
     }
     case "?": { const d = document.getElementById("shortcuts"); if (d) { e.preventDefault(); d.showModal(); } break; }
+    default: {
+      // A running diagnostic: 1–9 pick the answer with that number.
+      if (/^[1-9]$/.test(e.key)) {
+        const answer = document.querySelector(`#tree-panel .tree-answer[data-answer="${Number(e.key) - 1}"]`);
+        if (answer) { e.preventDefault(); answer.click(); }
+      }
+    }
   }
 });
 

@@ -8,6 +8,8 @@ use plateau_core::Timestamp;
 /// (key, English, French)
 const CATALOG: &[(&str, &str, &str)] = &[
     ("nav.trees", "Trees", "Arbres"),
+    ("keys.trees", "Go to the diagnostic trees", "Aller aux arbres de diagnostic"),
+    ("keys.tree_answer", "Pick that answer of the running diagnosis", "Choisir cette réponse du diagnostic en cours"),
     ("trees.title", "Diagnostic trees", "Arbres de diagnostic"),
     ("trees.intro", "Guided diagnostics advisors walk step by step inside a conversation. Edit the draft, then publish: published versions never change, and each has its own analytics.", "Des diagnostics guidés que les conseillers suivent pas à pas dans une conversation. Modifiez le brouillon, puis publiez : une version publiée ne change plus et a ses propres statistiques."),
     ("trees.new_title", "Title of a new tree", "Titre d'un nouvel arbre"),

@@ -19,6 +19,7 @@ use rand::{Rng, SeedableRng};
 use uuid::Uuid;
 
 mod knowledge;
+mod trees;
 
 pub const DEMO_PASSWORD: &str = "plateau-demo";
 
@@ -33,6 +34,10 @@ pub const LOGINS: &[(&str, &str)] = &[
         "advisor, level 2, Paris — open a second browser with this one to see live updates",
     ),
     ("superviseur@plateau.demo", "supervisor — the board"),
+    (
+        "savoir@plateau.demo",
+        "knowledge manager — articles, diagnostic trees and their analytics",
+    ),
     (
         "client@orbitel.demo",
         "client viewer — Orbitel's read-only account",
@@ -853,6 +858,7 @@ pub async fn seed(store: &Store, progress: bool) -> anyhow::Result<bool> {
             conversations: std::mem::take(&mut conversations[b]),
         };
         knowledge::seed_brand(store, &ctx, &mut rng, now).await?;
+        trees::seed_brand(store, &ctx, &mut rng, now).await?;
         pb.inc(1);
     }
     pb.finish_and_clear();

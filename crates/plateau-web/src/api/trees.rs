@@ -1297,24 +1297,17 @@ pub struct AnalyticsQuery {
 /// Analytics of one published version: loads the compact trails and the
 /// customers' later conversations, then the core does the counting.
 pub async fn version_analytics(
-    state: &AppState,
-    tenant: &Tenant,
+    store: &plateau_store::Store,
+    tenant_id: Uuid,
     tree_id: Uuid,
     version: i64,
     window_days: u32,
 ) -> Result<Analytics, WebError> {
-    let v = state
-        .store
-        .tree_version(tenant.id, tree_id, version)
-        .await?;
+    let v = store.tree_version(tenant_id, tree_id, version).await?;
     let tree = stored_tree(&v.body)?;
-    let rows = state
-        .store
-        .tree_session_rows(tenant.id, tree_id, version)
-        .await?;
-    let returns = state
-        .store
-        .tree_return_rows(tenant.id, tree_id, version, v.published_at)
+    let rows = store.tree_session_rows(tenant_id, tree_id, version).await?;
+    let returns = store
+        .tree_return_rows(tenant_id, tree_id, version, v.published_at)
         .await?;
     let returns = Returns::new(returns.into_iter().map(|r| {
         (
@@ -1353,7 +1346,7 @@ pub async fn analytics(
     if !(1..=90).contains(&window) {
         return Err(DomainError::field("window_days", "choose between 1 and 90 days").into());
     }
-    let a = version_analytics(&state, &t, rec.id, n, window).await?;
+    let a = version_analytics(&state.store, t.id, rec.id, n, window).await?;
     match q.format.as_deref().unwrap_or("json") {
         "json" => Ok(Json(a).into_response()),
         "csv" => Ok((

@@ -484,7 +484,7 @@ pub async fn analytics(
     let (tenant, rec) =
         api::load_tree(&state, &user, &slug, &id, Action::ViewTreeAnalytics).await?;
     let window = q.window_days.unwrap_or(7).clamp(1, 90);
-    let a = api::version_analytics(&state, &tenant, rec.id, version, window).await?;
+    let a = api::version_analytics(&state.store, tenant.id, rec.id, version, window).await?;
     let tr = Tr::new(user.user.locale);
     let titles: BTreeMap<&str, &str> = a
         .nodes
@@ -546,8 +546,10 @@ pub async fn analytics(
             reached: n.reached,
             dropped: n.dropped_here,
             drop_rate: pct(n.drop_off_rate),
+            // An outcome node is where the walk ends: no time is spent there.
             median: n
                 .median_ms
+                .filter(|ms| *ms > 0.0 || n.finished_here < n.reached)
                 .map(|ms| format!("{:.1} s", ms / 1000.0))
                 .unwrap_or_else(|| tr.t("empty.dash").to_string()),
         })
