@@ -1,5 +1,6 @@
 // Plateau desk in a real browser: two advisors, live updates over SSE,
-// keyboard shortcuts, both interface languages.
+// keyboard shortcuts, both interface languages, and a diagnostic tree from
+// the editor to a conversation.
 //
 //   node tests/browser/desk.mjs http://127.0.0.1:8080
 //
@@ -24,6 +25,7 @@ const BROWSER = process.env.PLATEAU_BROWSER || "/usr/bin/chromium";
 const PASSWORD = "plateau-demo";
 const AWA = "awa@plateau.demo"; // advisor A, Orbitel and Maison Lumière
 const HUGO = "hugo@plateau.demo"; // advisor B, Orbitel; French interface
+const SAVOIR = "savoir@plateau.demo"; // knowledge manager, both brands; French interface
 const INBOX_ALL = "/t/orbitel/inbox?view=all&status=active";
 const STEP_TIMEOUT = 10_000; // one click, one page load, one element
 const LIVE_TIMEOUT = 8_000; // from A's send to B's screen
@@ -308,6 +310,182 @@ step("knowledge: search from the desk, link a suggested article, flag it", async
   await a.locator("details.flag li", { hasText: RUN }).waitFor({ timeout: STEP_TIMEOUT }).catch(() => {
     throw new Error("the flag does not appear on the article after sending it");
   });
+});
+
+step("trees: a knowledge manager authors and publishes a tree, an advisor walks it in a conversation", async (t) => {
+  // Issue 7: author a small tree with the keyboard and the node panel, publish
+  // it, then walk it from a conversation's guided-diagnosis panel.
+  const s = await newPage("savoir", "en-GB");
+  await login(s, SAVOIR, PASSWORD, "/t/orbitel/trees");
+  await s.waitForURL((u) => u.pathname === "/t/orbitel/trees").catch(async () => {
+    const err = await s.locator(".flash.error").allInnerTexts();
+    throw new Error(`the knowledge manager did not reach the trees page: at ${s.url()} ${err.join(" ")}`);
+  });
+  assert.equal(await s.locator("html").getAttribute("lang"), "fr", "savoir's French profile wins over an English browser");
+
+  // A new draft from a title lands on the editor with the skeleton.
+  const title = `Box muette ${RUN}`;
+  await s.locator("#new-tree-title").fill(title);
+  await s.locator("#new-tree").click();
+  await s.waitForURL(/\/t\/orbitel\/trees\/[0-9a-f-]+$/).catch(() => {
+    throw new Error(`creating the draft did not open its editor (at ${s.url()})`);
+  });
+  const node = (id) => s.locator(`#tree-editor ul.tree-outline [role=treeitem][data-node="${id}"]`);
+  const root = node("start");
+  await root.waitFor().catch(() => { throw new Error("the editor shows no outline row for the skeleton's start node"); });
+  assert.equal(await s.locator("#tree-title").inputValue(), title);
+  assert.deepEqual(
+    await s.locator("#tree-editor ul.tree-outline [role=treeitem][data-node]").evaluateAll((els) => els.map((e) => e.dataset.node)),
+    ["start", "fixed", "escalate"],
+    "a new draft is the skeleton: a question leading to an end and an escalation",
+  );
+
+  // The root question's text, from the node panel.
+  await root.click();
+  assert.equal(await root.getAttribute("aria-selected"), "true", "clicking the start row selects it");
+  const question = `La box affiche-t-elle un voyant rouge ? ${RUN}`;
+  await s.locator("#node-text").fill(question);
+  await s.locator("#tree-status.is-dirty").waitFor().catch(() => {
+    throw new Error("typing the question's text did not mark the tree as unsaved (#tree-status.is-dirty)");
+  });
+
+  // Enter on the selected question adds a third answer leading to a new
+  // solution node and opens its title for typing.
+  await root.click();
+  await s.keyboard.press("Enter");
+  const fresh = node("n1");
+  await fresh.waitFor().catch(() => { throw new Error("Enter on the selected question added no node n1 to the outline"); });
+  assert.ok(
+    await s.evaluate(() => document.activeElement?.matches("[data-node=n1] input.tree-rename")),
+    "after Enter the new node's title box has the focus",
+  );
+  const stepTitle = "Redémarrer la box";
+  await s.keyboard.type(stepTitle);
+  await s.keyboard.press("Enter");
+  assert.equal(await text(fresh.locator(".row-title")), stepTitle, "the typed title names the new row");
+  assert.equal(await text(fresh.locator(".edge-label")), "Réponse 3", "the new answer has a default label");
+  assert.equal(await fresh.getAttribute("aria-selected"), "true", "the new node is selected");
+  assert.equal(await s.locator("#node-title").inputValue(), stepTitle, "the panel shows the new node");
+  assert.equal(await s.locator("#node-kind").inputValue(), "solution", "a new node is a solution");
+
+  // A solution without text is an error: the checker says so on that node.
+  const emptyPrompt = s.locator(".tree-problems li.sev-error[data-code=empty_prompt][data-node=n1]");
+  await emptyPrompt.waitFor().catch(() => {
+    throw new Error("the problems list does not report the new node's missing text (empty_prompt)");
+  });
+  const solution = `Débranchez la box trente secondes puis rebranchez-la. ${RUN}`;
+  await s.locator("#node-text").fill(solution);
+  // "Then" the end node, so the advisor sees this solution before the walk ends.
+  await s.locator("#tree-panel select[data-key=next]").selectOption("fixed");
+  await emptyPrompt.waitFor({ state: "detached" }).catch(() => {
+    throw new Error("the empty_prompt error stays after giving the new node a text");
+  });
+
+  // Label the new answer on the root.
+  await root.click();
+  const labels = s.locator("#tree-panel .answer-label");
+  assert.equal(await labels.count(), 3, "the root question has three answers");
+  assert.equal(await labels.nth(2).inputValue(), "Réponse 3");
+  assert.equal(await s.locator("#tree-panel .answer-target").nth(2).inputValue(), "n1", "the third answer leads to the new node");
+  const answer = "Le voyant clignote en rouge";
+  await labels.nth(2).fill(answer);
+  await s.waitForFunction((a) => [...document.querySelectorAll("[data-node=n1] .edge-label")].some((e) => e.textContent === a), answer)
+    .catch(() => { throw new Error("the outline does not show the new answer's label"); });
+
+  // The drawing has one box per node.
+  const nodeCount = await s.locator("#tree-editor ul.tree-outline [role=treeitem][data-node]").count();
+  assert.equal(nodeCount, 4, "start, fixed, escalate and the new node");
+  await s.locator("#tree-view-toggle").click();
+  assert.equal(await s.locator("#tree-view-toggle").getAttribute("aria-pressed"), "true");
+  await s.locator(".tree-view svg").waitFor();
+  assert.equal(await s.locator(".tree-view svg g.tv-node").count(), nodeCount, "the tree view draws every node");
+  await s.locator("#tree-view-toggle").click();
+  await root.waitFor();
+
+  // Ctrl+S saves; the answer re-checks the tree.
+  await s.keyboard.press("Control+s");
+  await s.locator("#tree-status.is-saved").waitFor().catch(async () => {
+    throw new Error(`Ctrl+S did not save the tree: status "${await text(s.locator("#tree-status"))}"`);
+  });
+  await s.waitForFunction(() => /Prêt à publier/.test(document.querySelector(".tree-problems-summary")?.textContent || ""))
+    .catch(async () => {
+      throw new Error(`the saved tree is not ready to publish: ${await text(s.locator(".tree-problems"))}`);
+    });
+  const errors = await s.locator(".tree-problems li.sev-error").allInnerTexts();
+  assert.deepEqual(errors, [], "no error-severity problem before publishing");
+
+  // Publishing freezes the saved draft as v1.
+  await s.locator("#tree-publish").click();
+  await s.waitForURL(/[?&]published=1\b/).catch(async () => {
+    const problems = await s.locator("#publish-problems").allInnerTexts();
+    throw new Error(`publishing did not redirect with ?published=1 (at ${s.url()}) ${problems.join(" ")}`);
+  });
+  assert.equal(await text(s.locator("#tree-notice")), "Publié en v1");
+  await s.context().close();
+  pages.delete("savoir");
+
+  // The advisor finds it in a conversation's guided-diagnosis panel.
+  let a = shared.a;
+  if (!a) {
+    a = await newPage("awa-trees", "fr-FR");
+    await login(a, AWA, PASSWORD, INBOX_ALL);
+    await a.waitForURL((u) => u.pathname === "/t/orbitel/inbox");
+  }
+  let convPath = shared.convPath;
+  if (!convPath) {
+    await a.goto(BASE + INBOX_ALL);
+    convPath = await a.locator("table[data-nav-list] tbody tr").first().getAttribute("data-href");
+    assert.ok(convPath && convPath.startsWith("/t/orbitel/c/"), `first inbox row links to ${convPath}`);
+  }
+  await a.goto(BASE + convPath);
+  const panel = a.locator("section#tree-panel");
+  await panel.waitFor().catch(() => { throw new Error(`the conversation ${convPath} has no guided-diagnosis panel`); });
+  const suggested = panel.locator("[data-start-tree]", { hasText: title });
+  if ((await suggested.count()) > 0) await suggested.click();
+  else {
+    await panel.locator("#tree-choice").selectOption({ label: title }).catch(() => {
+      throw new Error(`the published tree "${title}" is neither suggested nor in the "other tree" list`);
+    });
+    await panel.locator("#tree-start").click();
+  }
+  const walk = a.locator("section#tree-panel article.tree-step", { hasText: title });
+  await walk.waitFor().catch(async () => {
+    const err = await a.locator("#tree-error").allInnerTexts();
+    throw new Error(`starting the tree shows no step for it (at ${a.url()}) ${err.join(" ")}`);
+  });
+
+  // First screen: the edited question with its three answers.
+  assert.equal(await walk.getAttribute("data-step-kind"), "question");
+  assert.equal(await text(walk.locator(".tree-text")), question, "the first screen shows the edited question");
+  assert.equal(await walk.locator(".tree-answer").count(), 3);
+  await walk.locator(".tree-answer", { hasText: answer }).click();
+
+  // The new node: its text, and a button to put it into the reply.
+  await a.locator("section#tree-panel article.tree-step[data-step-kind=solution]", { hasText: title }).waitFor().catch(async () => {
+    throw new Error(`answering "${answer}" did not show the solution step (kind ${await walk.getAttribute("data-step-kind")})`);
+  });
+  // textContent: the step heading is styled in capitals.
+  assert.equal((await walk.locator("h3").textContent()).trim(), stepTitle, "the solution step is the new node");
+  assert.equal(await text(walk.locator(".tree-text")), solution, "the solution step shows the new node's text");
+  await walk.locator("button[data-insert]").click();
+  assert.equal(await a.locator("#body").inputValue(), solution, "the insert button puts the solution into the reply box");
+  await a.locator("#body").fill("");
+
+  // Continue reaches the end node: the walk is over and the timeline says so.
+  await walk.locator("#tree-continue").click();
+  await walk.waitFor({ state: "detached" }).catch(() => {
+    throw new Error("after Continue the tree is still running in the panel");
+  });
+  await a.locator("section#tree-panel").waitFor();
+  const started = a.locator("#timeline > li.item", { hasText: `Diagnostic commencé : « ${title} » v1` });
+  const finished = a.locator("#timeline > li.item", { hasText: `Diagnostic « ${title} » v1 — Résolu` });
+  await finished.waitFor().catch(async () => {
+    const lines = await a.locator("#timeline > li.item .body").allInnerTexts();
+    throw new Error(`the timeline has no finished-diagnosis line for "${title}"; last lines: ${lines.slice(-3).join(" | ")}`);
+  });
+  assert.equal(await started.count(), 1, "the timeline records the start of the diagnosis");
+  const line = await text(finished);
+  assert.ok(line.includes(`${question} → ${answer}`), `the finished line lists the question and the answer given: ${line}`);
 });
 
 step("no uncaught script errors", () => {
