@@ -630,6 +630,9 @@ pub struct RunnerView {
     pub fields: Vec<RunnerField>,
     pub article_href: String,
     pub can_go_back: bool,
+    /// For a finished walk: its outcome, and who it was handed to and why.
+    pub outcome_label: String,
+    pub handoff: String,
 }
 
 pub struct TreeChoice {
@@ -641,7 +644,10 @@ pub struct TreeChoice {
 /// What the conversation page's diagnosis panel shows; None when the person
 /// may not run trees.
 pub struct RunnerPanel {
+    /// Walks in progress, or the one that just ended.
     pub running: Vec<RunnerView>,
+    /// True when nothing is in progress, so another tree may be started.
+    pub finished_only: bool,
     pub suggested: Vec<TreeChoice>,
     pub others: Vec<TreeChoice>,
     pub error: String,
@@ -679,8 +685,19 @@ fn field_view(f: &Field, values: &BTreeMap<String, plateau_core::tree::Value>) -
     }
 }
 
-fn runner_view(slug: &str, out: &api::SessionOut) -> RunnerView {
+fn runner_view(slug: &str, tr: &Tr, out: &api::SessionOut) -> RunnerView {
     let step: &Step = &out.step;
+    let (mut outcome_label, mut handoff) = (String::new(), String::new());
+    if let StepView::Finished { outcome, handoff: h, .. } = &step.view {
+        outcome_label = tr.e("outcome", outcome.as_str());
+        if let Some(h) = h {
+            let target = match &h.target {
+                plateau_core::tree::EscalationTarget::Queue(q) => q.clone(),
+                plateau_core::tree::EscalationTarget::Tier(t) => tr.e("tier", t.as_str()),
+            };
+            handoff = format!("{} {target}: {}", tr.t("trees.handoff"), h.reason);
+        }
+    }
     let (kind, answers, fields, article) = match &step.view {
         StepView::Question { answers } => ("question", answers.clone(), Vec::new(), None),
         StepView::Instruction => ("instruction", Vec::new(), Vec::new(), None),
@@ -728,6 +745,8 @@ fn runner_view(slug: &str, out: &api::SessionOut) -> RunnerView {
             .map(|a| format!("/t/{slug}/kb/{a}"))
             .unwrap_or_default(),
         can_go_back: step.can_go_back,
+        outcome_label,
+        handoff,
     }
 }
 
@@ -742,16 +761,28 @@ pub async fn panel(
     if !user.actor.can(tenant.id, Action::RunTrees) {
         return Ok(None);
     }
-    let mut running = Vec::new();
-    for r in state
+    let tr = Tr::new(user.user.locale);
+    let sessions = state
         .store
         .conversation_tree_sessions(tenant.id, c.id)
-        .await?
-        .into_iter()
-        .filter(|r| r.finished_at.is_none())
-    {
+        .await?;
+    // A walk that just ended stays on screen with its last step: a final
+    // solution's text is what the advisor reads out or inserts in the reply.
+    let recent = plateau_core::Timestamp::now().0 - 2 * 3_600_000_000;
+    let showing: Vec<_> = if sessions.iter().any(|r| r.finished_at.is_none()) {
+        sessions.into_iter().filter(|r| r.finished_at.is_none()).collect()
+    } else {
+        sessions
+            .into_iter()
+            .rev()
+            .take(1)
+            .filter(|r| r.finished_at.is_some_and(|t| t.0 > recent))
+            .collect()
+    };
+    let mut running = Vec::new();
+    for r in showing {
         let walk = api::load_walk(state, tenant, r).await?;
-        running.push(runner_view(&tenant.slug, &walk.out()?));
+        running.push(runner_view(&tenant.slug, &tr, &walk.out()?));
     }
     let (suggested, others) = api::suggestions_for(state, tenant, c)
         .await?
@@ -762,7 +793,9 @@ pub async fn panel(
             matched: s.matched,
         })
         .partition(|t| !t.matched.is_empty());
+    let finished_only = running.iter().all(|r| r.kind == "finished");
     Ok(Some(RunnerPanel {
+        finished_only,
         running,
         suggested,
         others,
