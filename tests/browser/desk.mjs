@@ -471,10 +471,14 @@ step("trees: a knowledge manager authors and publishes a tree, an advisor walks 
   assert.equal(await a.locator("#body").inputValue(), solution, "the insert button puts the solution into the reply box");
   await a.locator("#body").fill("");
 
-  // Continue reaches the end node: the walk is over and the timeline says so.
+  // Continue reaches the end node: the walk is over (its last screen stays in
+  // view, marked with the outcome) and the timeline says so.
   await walk.locator("#tree-continue").click();
   await walk.waitFor({ state: "detached" }).catch(() => {
     throw new Error("after Continue the tree is still running in the panel");
+  });
+  await a.locator("#tree-panel article.tree-finished", { hasText: "Résolu" }).waitFor({ timeout: STEP_TIMEOUT }).catch(() => {
+    throw new Error("the finished walk's last screen is not shown with its outcome");
   });
   await a.locator("section#tree-panel").waitFor();
   const started = a.locator("#timeline > li.item", { hasText: `Diagnostic commencé : « ${title} » v1` });
