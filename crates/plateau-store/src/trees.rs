@@ -64,15 +64,6 @@ pub struct TreeSessionRecord {
     pub finished_at: Option<Timestamp>,
 }
 
-/// What analytics reads per session: small, and no JSON to parse.
-#[derive(Debug, Clone)]
-pub struct SessionRow {
-    pub conversation_id: Uuid,
-    pub customer_id: Uuid,
-    pub reason: Option<String>,
-    pub trail: String,
-}
-
 /// A later conversation of the same customer, for the unjustified-return rate.
 #[derive(Debug, Clone)]
 pub struct ReturnRow {
@@ -88,6 +79,17 @@ pub struct BlobMeta {
     pub content_type: String,
     pub size_bytes: i64,
     pub created_at: Timestamp,
+}
+
+/// Ids per `IN (…)` list: far below both backends' parameter limits.
+const IN_CHUNK: usize = 500;
+
+/// `$first, $first+1, …` for `n` values.
+fn placeholders(first: usize, n: usize) -> String {
+    (first..first + n)
+        .map(|i| format!("${i}"))
+        .collect::<Vec<_>>()
+        .join(", ")
 }
 
 fn list_json(items: &[String]) -> String {
@@ -520,52 +522,78 @@ impl Store {
         Ok(())
     }
 
-    /// Every session of one published version, as analytics reads it, with
-    /// the conversation's reason.
-    pub async fn tree_session_rows(
+    /// The trail of every session of one published version, with its
+    /// conversation: the one read that grows with the number of sessions, so
+    /// it carries two columns and no join.
+    pub async fn tree_session_trails(
         &self,
         tenant_id: Uuid,
         tree_id: Uuid,
         version: i64,
-    ) -> Result<Vec<SessionRow>> {
+    ) -> Result<Vec<(Uuid, String)>> {
         on_pool!(&self.read, p => {
-            sqlx::query("SELECT s.conversation_id, s.customer_id, c.reason, s.trail FROM tree_sessions s JOIN conversations c ON c.id = s.conversation_id \
-                         WHERE s.tenant_id = $1 AND s.tree_id = $2 AND s.version = $3")
+            sqlx::query("SELECT conversation_id, trail FROM tree_sessions WHERE tenant_id = $1 AND tree_id = $2 AND version = $3")
                 .bind(tenant_id).bind(tree_id).bind(version).fetch_all(p).await?
                 .iter()
-                .map(|r| Ok(SessionRow {
-                    conversation_id: r.uuid("conversation_id")?,
-                    customer_id: r.uuid("customer_id")?,
-                    reason: r.opt_text("reason")?,
-                    trail: r.text("trail")?,
-                }))
+                .map(|r| Ok((r.uuid("conversation_id")?, r.text("trail")?)))
                 .collect()
         })
     }
 
-    /// Conversations with a reason created since `since`, for customers who ran
-    /// a session of the version: candidates for an unjustified return.
-    pub async fn tree_return_rows(
+    /// Customer and reason of each conversation named (those sessions ran in).
+    pub async fn conversation_reasons(
         &self,
         tenant_id: Uuid,
-        tree_id: Uuid,
-        version: i64,
+        ids: &[Uuid],
+    ) -> Result<Vec<(Uuid, Uuid, Option<String>)>> {
+        let mut out = Vec::with_capacity(ids.len());
+        for chunk in ids.chunks(IN_CHUNK) {
+            let list = placeholders(2, chunk.len());
+            let sql = format!("SELECT id, customer_id, reason FROM conversations WHERE tenant_id = $1 AND id IN ({list})");
+            on_pool!(&self.read, p => {
+                let mut q = sqlx::query(&sql).bind(tenant_id);
+                for id in chunk {
+                    q = q.bind(*id);
+                }
+                for r in q.fetch_all(p).await? {
+                    out.push((r.uuid("id")?, r.uuid("customer_id")?, r.opt_text("reason")?));
+                }
+            });
+        }
+        Ok(out)
+    }
+
+    /// Conversations with a reason created since `since` by these customers:
+    /// the candidates for an unjustified return.
+    pub async fn later_conversations(
+        &self,
+        tenant_id: Uuid,
+        customers: &[Uuid],
         since: Timestamp,
     ) -> Result<Vec<ReturnRow>> {
-        on_pool!(&self.read, p => {
-            sqlx::query("SELECT c.customer_id, c.reason, c.created_at, c.id FROM conversations c \
-                         WHERE c.tenant_id = $1 AND c.reason IS NOT NULL AND c.reason <> '' AND c.created_at >= $4 \
-                         AND c.customer_id IN (SELECT s.customer_id FROM tree_sessions s WHERE s.tenant_id = $1 AND s.tree_id = $2 AND s.version = $3 AND s.outcome = 'resolved')")
-                .bind(tenant_id).bind(tree_id).bind(version).bind(since.0).fetch_all(p).await?
-                .iter()
-                .map(|r| Ok(ReturnRow {
-                    customer_id: r.uuid("customer_id")?,
-                    reason: r.text("reason")?,
-                    created_at: r.ts("created_at")?,
-                    conversation_id: r.uuid("id")?,
-                }))
-                .collect()
-        })
+        let mut out = Vec::new();
+        for chunk in customers.chunks(IN_CHUNK) {
+            let list = placeholders(3, chunk.len());
+            let sql = format!(
+                "SELECT customer_id, reason, created_at, id FROM conversations \
+                 WHERE tenant_id = $1 AND created_at >= $2 AND reason IS NOT NULL AND reason <> '' AND customer_id IN ({list})"
+            );
+            on_pool!(&self.read, p => {
+                let mut q = sqlx::query(&sql).bind(tenant_id).bind(since.0);
+                for id in chunk {
+                    q = q.bind(*id);
+                }
+                for r in q.fetch_all(p).await? {
+                    out.push(ReturnRow {
+                        customer_id: r.uuid("customer_id")?,
+                        reason: r.text("reason")?,
+                        created_at: r.ts("created_at")?,
+                        conversation_id: r.uuid("id")?,
+                    });
+                }
+            });
+        }
+        Ok(out)
     }
 
     // ---- media blobs ------------------------------------------------------

@@ -202,20 +202,39 @@ async fn drafts_versions_sessions_and_blobs() {
             "{label}"
         );
 
-        let rows = s.tree_session_rows(t.id, tree.id, 1).await.unwrap();
-        assert_eq!(rows.len(), 1);
-        assert_eq!(rows[0].reason.as_deref(), Some("no_internet"));
+        let rows = s.tree_session_trails(t.id, tree.id, 1).await.unwrap();
+        assert_eq!(rows, vec![(c.id, "t2".to_string())], "{label}");
         assert!(s
-            .tree_session_rows(t.id, tree.id, 2)
+            .tree_session_trails(t.id, tree.id, 2)
             .await
             .unwrap()
             .is_empty());
+        let owners = s.conversation_reasons(t.id, &[c.id]).await.unwrap();
+        assert_eq!(
+            owners,
+            vec![(c.id, c.customer_id, Some("no_internet".to_string()))]
+        );
+        assert!(
+            s.conversation_reasons(other.id, &[c.id])
+                .await
+                .unwrap()
+                .is_empty(),
+            "{label}"
+        );
         let returns = s
-            .tree_return_rows(t.id, tree.id, 1, Timestamp(0))
+            .later_conversations(t.id, &[c.customer_id], Timestamp(0))
             .await
             .unwrap();
         assert_eq!(returns.len(), 1, "{label}: the customer's own conversation");
         assert_eq!(returns[0].conversation_id, c.id);
+        let none = s
+            .later_conversations(t.id, &[c.customer_id], Timestamp(i64::MAX))
+            .await
+            .unwrap();
+        assert!(
+            none.is_empty(),
+            "{label}: only conversations since the given time"
+        );
 
         // Imported walks (another tool's history, benchmarks) count in analytics.
         let imported: Vec<ImportedSession> = (0..3)
@@ -230,7 +249,7 @@ async fn drafts_versions_sessions_and_blobs() {
             })
             .collect();
         s.import_tree_sessions(t.id, &v1, &imported).await.unwrap();
-        let rows = s.tree_session_rows(t.id, tree.id, 1).await.unwrap();
+        let rows = s.tree_session_trails(t.id, tree.id, 1).await.unwrap();
         assert_eq!(rows.len(), 4, "{label}");
 
         // Blobs: per tenant, size-limited, replaced by key.

@@ -1305,11 +1305,58 @@ pub async fn version_analytics(
 ) -> Result<Analytics, WebError> {
     let v = store.tree_version(tenant_id, tree_id, version).await?;
     let tree = stored_tree(&v.body)?;
-    let rows = store.tree_session_rows(tenant_id, tree_id, version).await?;
-    let returns = store
-        .tree_return_rows(tenant_id, tree_id, version, v.published_at)
-        .await?;
-    let returns = Returns::new(returns.into_iter().map(|r| {
+    let mut trails = Vec::new();
+    for (conversation_id, text) in store
+        .tree_session_trails(tenant_id, tree_id, version)
+        .await?
+    {
+        // A trail that does not decode is a bug, not a reason to hide the rest.
+        match Trail::decode(&text) {
+            Ok(trail) => trails.push((conversation_id, trail)),
+            Err(e) => tracing::warn!(error = %e, "skipping an unreadable session trail"),
+        }
+    }
+    // Reasons and customers per conversation, read once per conversation
+    // rather than joined on every session.
+    let ids: Vec<Uuid> = trails
+        .iter()
+        .map(|(c, _)| *c)
+        .collect::<BTreeSet<_>>()
+        .into_iter()
+        .collect();
+    let owners: std::collections::HashMap<Uuid, (Uuid, Option<String>)> = store
+        .conversation_reasons(tenant_id, &ids)
+        .await?
+        .into_iter()
+        .map(|(id, customer, reason)| (id, (customer, reason)))
+        .collect();
+    let mut facts = Vec::with_capacity(trails.len());
+    let mut resolved_customers = BTreeSet::new();
+    let mut since = i64::MAX;
+    for (conversation_id, trail) in trails {
+        let Some((customer_id, reason)) = owners.get(&conversation_id) else {
+            continue;
+        };
+        if trail.outcome == Some(plateau_core::tree::Outcome::Resolved) {
+            resolved_customers.insert(*customer_id);
+            since = since.min(trail.end_us);
+        }
+        facts.push(SessionFacts {
+            conversation_id,
+            customer_id: *customer_id,
+            reason: reason.clone(),
+            trail,
+        });
+    }
+    let customers: Vec<Uuid> = resolved_customers.into_iter().collect();
+    let later = if customers.is_empty() {
+        Vec::new()
+    } else {
+        store
+            .later_conversations(tenant_id, &customers, Timestamp(since))
+            .await?
+    };
+    let returns = Returns::new(later.into_iter().map(|r| {
         (
             r.customer_id,
             Some(r.reason),
@@ -1317,19 +1364,6 @@ pub async fn version_analytics(
             r.conversation_id,
         )
     }));
-    let mut facts = Vec::with_capacity(rows.len());
-    for r in rows {
-        // A trail that does not decode is a bug, not a reason to hide the rest.
-        match Trail::decode(&r.trail) {
-            Ok(trail) => facts.push(SessionFacts {
-                conversation_id: r.conversation_id,
-                customer_id: r.customer_id,
-                reason: r.reason,
-                trail,
-            }),
-            Err(e) => tracing::warn!(error = %e, "skipping an unreadable session trail"),
-        }
-    }
     Ok(analyse(&tree, &facts, &returns, window_days))
 }
 

@@ -302,6 +302,28 @@ async fn a_tree_is_drafted_published_walked_and_measured() {
             .find(|n| n["id"] == "lights")
             .unwrap();
         assert_eq!(lights["reached"], json!(1), "{l}: {a}");
+        assert_eq!(a["returns"]["returns"], json!(0), "{l}: no return yet: {a}");
+        // The customer comes back with the same reason: an unjustified return.
+        let (st, v) = app
+            .send(
+                "adv_a",
+                Method::POST,
+                "/api/v1/tenants/acme/conversations",
+                json!({
+                "customer_id": app.conv_a.customer_id, "subject": "Toujours pas d'internet",
+                "channel": "phone", "body": "Ça ne marche toujours pas.", "reason": "no_internet"}),
+            )
+            .await;
+        assert_eq!(st, StatusCode::CREATED, "{l}: {v}");
+        let (_, a) = app.get("sup_a", &stats).await;
+        assert_eq!(
+            (
+                a["returns"]["returns"].as_u64(),
+                a["returns"]["resolved_sessions"].as_u64()
+            ),
+            (Some(1), Some(1)),
+            "{l}: {a}"
+        );
         let (st, _) = app.get("sup_a", &format!("{stats}?window_days=0")).await;
         assert_eq!(st, StatusCode::UNPROCESSABLE_ENTITY, "{l}");
         let r = app
