@@ -77,6 +77,25 @@ fn random_walk(tree: &Tree, start: i64, rng: &mut StdRng) -> (Trail, String, Opt
     )
 }
 
+/// A Wi-Fi conversation (the tree's reason) opened at `at`.
+fn wifi_conversation(customer: CustomerRef, at: i64) -> NewConversation {
+    NewConversation {
+        customer,
+        subject: "Wi-Fi".into(),
+        channel: Channel::Phone,
+        direction: Direction::Inbound,
+        body: "Le wifi se coupe.".into(),
+        priority: Priority::Normal,
+        reason: Some("box-wifi".into()),
+        tags: vec![],
+        team_id: None,
+        assignee_id: None,
+        language: None,
+        attachments: vec![],
+        at: Some(Timestamp(at)),
+    }
+}
+
 fn bar(len: u64, msg: &'static str) -> ProgressBar {
     let b = ProgressBar::new(len);
     b.set_style(
@@ -131,8 +150,8 @@ async fn main() -> anyhow::Result<()> {
     let mut firsts = Vec::with_capacity(CUSTOMERS);
     for chunk in 0..CUSTOMERS / 500 {
         let news = (0..500)
-            .map(|i| NewConversation {
-                customer: CustomerRef::New(NewCustomer {
+            .map(|i| {
+                let customer = CustomerRef::New(NewCustomer {
                     name: format!("Client {chunk}-{i}"),
                     profile: CustomerProfile {
                         age_band: None,
@@ -143,19 +162,8 @@ async fn main() -> anyhow::Result<()> {
                         preferred_channel: None,
                     },
                     identities: vec![(IdentityKind::Email, format!("c{chunk}-{i}@bench.example"))],
-                }),
-                subject: "Wi-Fi".into(),
-                channel: Channel::Phone,
-                direction: Direction::Inbound,
-                body: "Le wifi se coupe.".into(),
-                priority: Priority::Normal,
-                reason: Some("box-wifi".into()),
-                tags: vec![],
-                team_id: None,
-                assignee_id: None,
-                language: None,
-                attachments: vec![],
-                at: Some(Timestamp(t0)),
+                });
+                wifi_conversation(customer, t0)
             })
             .collect();
         firsts.extend(store.create_conversations(tenant.id, news, None).await?);
@@ -164,24 +172,10 @@ async fn main() -> anyhow::Result<()> {
     pb.finish_and_clear();
     let mut comebacks: Vec<NewConversation> = Vec::new();
     for c in &firsts {
-        if !rng.random_bool(0.33) {
-            continue;
+        if rng.random_bool(0.33) {
+            let at = t0 + rng.random_range(1..14) * DAY_US;
+            comebacks.push(wifi_conversation(CustomerRef::Existing(c.customer_id), at));
         }
-        comebacks.push(NewConversation {
-            customer: CustomerRef::Existing(c.customer_id),
-            subject: "Encore le wifi".into(),
-            channel: Channel::Chat,
-            direction: Direction::Inbound,
-            body: "Ça recommence.".into(),
-            priority: Priority::Normal,
-            reason: Some("box-wifi".into()),
-            tags: vec![],
-            team_id: None,
-            assignee_id: None,
-            language: None,
-            attachments: vec![],
-            at: Some(Timestamp(t0 + rng.random_range(1..14) * DAY_US)),
-        });
     }
     for chunk in comebacks.chunks(500) {
         store

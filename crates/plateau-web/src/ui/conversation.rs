@@ -216,37 +216,21 @@ pub async fn page(
             )
         })
         .collect();
-    for ev in events
-        .iter()
-        .filter(|e| e.kind == kind::CONVERSATION_UPDATED)
-    {
-        let Some(changes) = ev.payload.get("changes").and_then(|c| c.as_object()) else {
-            continue;
-        };
-        let body = changes
-            .iter()
-            .map(|(f, v)| describe_change(&tr, f, v, &names, &team_names))
-            .collect::<Vec<_>>()
-            .join(" · ");
-        let author = ev
-            .actor_id
-            .and_then(|id| names.get(&id).cloned())
-            .unwrap_or_else(|| tr.t("conv.system").to_string());
-        timeline.push((
-            ev.created_at,
-            TimelineItem {
-                kind: "change",
-                anchor: String::new(),
-                author,
-                channel_label: String::new(),
-                body,
-                when: tr.datetime(ev.created_at),
-                when_iso: ev.created_at.rfc3339(),
-            },
-        ));
-    }
+    // Changes and diagnostic walks are logged events, shown as change lines.
     for ev in &events {
-        let Some(body) = super::trees::timeline_line(&tr, &ev.kind, &ev.payload) else {
+        let (body, channel_label) = if ev.kind == kind::CONVERSATION_UPDATED {
+            let Some(changes) = ev.payload.get("changes").and_then(|c| c.as_object()) else {
+                continue;
+            };
+            let body = changes
+                .iter()
+                .map(|(f, v)| describe_change(&tr, f, v, &names, &team_names))
+                .collect::<Vec<_>>()
+                .join(" · ");
+            (body, String::new())
+        } else if let Some(body) = super::trees::timeline_line(&tr, &ev.kind, &ev.payload) {
+            (body, tr.t("trees.timeline").to_string())
+        } else {
             continue;
         };
         let author = ev
@@ -259,7 +243,7 @@ pub async fn page(
                 kind: "change",
                 anchor: String::new(),
                 author,
-                channel_label: tr.t("trees.timeline").to_string(),
+                channel_label,
                 body,
                 when: tr.datetime(ev.created_at),
                 when_iso: ev.created_at.rfc3339(),
