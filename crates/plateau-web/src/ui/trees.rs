@@ -688,7 +688,12 @@ fn field_view(f: &Field, values: &BTreeMap<String, plateau_core::tree::Value>) -
 fn runner_view(slug: &str, tr: &Tr, out: &api::SessionOut) -> RunnerView {
     let step: &Step = &out.step;
     let (mut outcome_label, mut handoff) = (String::new(), String::new());
-    if let StepView::Finished { outcome, handoff: h, .. } = &step.view {
+    if let StepView::Finished {
+        outcome,
+        handoff: h,
+        ..
+    } = &step.view
+    {
         outcome_label = tr.e("outcome", outcome.as_str());
         if let Some(h) = h {
             let target = match &h.target {
@@ -770,7 +775,10 @@ pub async fn panel(
     // solution's text is what the advisor reads out or inserts in the reply.
     let recent = plateau_core::Timestamp::now().0 - 2 * 3_600_000_000;
     let showing: Vec<_> = if sessions.iter().any(|r| r.finished_at.is_none()) {
-        sessions.into_iter().filter(|r| r.finished_at.is_none()).collect()
+        sessions
+            .into_iter()
+            .filter(|r| r.finished_at.is_none())
+            .collect()
     } else {
         sessions
             .into_iter()
