@@ -26,6 +26,20 @@ pub mod kind {
     pub const SITE_HOURS_UPDATED: &str = "site.hours_updated";
     pub const ROUTING_CONFIG_UPDATED: &str = "routing.config_updated";
 
+    // The router service. Subject: the conversation; payload: `advisor_id`
+    // (the advisor the offer is or was for) and, on an offer, `expires_at`
+    // and the conversation's `subject` and `number` for the advisor's banner.
+    pub const ROUTING_OFFERED: &str = "routing.offered";
+    /// Written by the offered advisor's answer; the router consumes it.
+    pub const ROUTING_OFFER_ACCEPTED: &str = "routing.offer_accepted";
+    pub const ROUTING_OFFER_REJECTED: &str = "routing.offer_rejected";
+    /// Timed out or withdrawn (payload `why`: timed_out, cancelled).
+    pub const ROUTING_OFFER_LAPSED: &str = "routing.offer_lapsed";
+    /// Payload: `workflow`, `waited_seconds`.
+    pub const ROUTING_MAX_WAIT_EXCEEDED: &str = "routing.max_wait_exceeded";
+    /// No workflow's filter matched; payload `why`.
+    pub const ROUTING_UNROUTABLE: &str = "routing.unroutable";
+
     // Knowledge base. Subject: the article, product, FAQ entry or flag; the
     // payload of article events carries `audience` so that internal articles
     // never reach client viewers, even as a hint.

@@ -53,6 +53,8 @@ pub struct Store {
     /// SQLite only: the task that commits queued conversation creations
     /// together (see `group_commit`).
     pub(crate) writer: Option<crate::group_commit::Writer>,
+    /// SQLite only: tenants whose router this process runs (see `routing.rs`).
+    pub(crate) router_claims: crate::routing::LocalClaims,
 }
 
 impl Store {
@@ -73,6 +75,7 @@ impl Store {
                 committed: Arc::new(Notify::new()),
                 numbers: Default::default(),
                 writer: None,
+                router_claims: Default::default(),
             })
         } else if url.starts_with("sqlite:") {
             let opts = SqliteConnectOptions::from_str(url)?
@@ -107,6 +110,7 @@ impl Store {
                 backend: Backend::Sqlite,
                 committed: Arc::new(Notify::new()),
                 numbers: Default::default(),
+                router_claims: Default::default(),
             })
         } else {
             Err(crate::StoreError::Domain(plateau_core::DomainError::field(

@@ -12,6 +12,7 @@ pub mod events;
 mod group_commit;
 pub mod knowledge;
 pub mod migrate;
+pub mod routing;
 mod row;
 pub mod search_feed;
 pub mod trees;

@@ -65,6 +65,12 @@ pub const MIGRATIONS: &[Migration] = &[
         sqlite: include_str!("../migrations/sqlite/0009_trees.sql"),
         postgres: include_str!("../migrations/postgres/0009_trees.sql"),
     },
+    Migration {
+        version: 10,
+        name: "routing_offers",
+        sqlite: include_str!("../migrations/sqlite/0010_routing_offers.sql"),
+        postgres: include_str!("../migrations/postgres/0010_routing_offers.sql"),
+    },
 ];
 
 const CREATE_TABLE: &str = "CREATE TABLE IF NOT EXISTS schema_migrations (

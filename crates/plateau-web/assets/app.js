@@ -54,9 +54,13 @@ function schedule() {
   refreshTimer = setTimeout(refresh, 150);
 }
 
-if (liveIds.length && tenantId && "EventSource" in window) {
+// One stream per page: live regions need a tenant; offers reach the person
+// on any desk page.
+const userId = body.dataset.userId || "";
+const source = (userId || (liveIds.length && tenantId)) && "EventSource" in window ? new EventSource("/api/v1/events") : null;
+
+if (source && liveIds.length && tenantId) {
   const dot = document.getElementById("live-dot");
-  const source = new EventSource("/api/v1/events");
   source.onopen = () => dot && dot.classList.add("on");
   source.onerror = () => dot && dot.classList.remove("on");
   const handle = (msg) => {
@@ -64,6 +68,109 @@ if (liveIds.length && tenantId && "EventSource" in window) {
   };
   for (const kind of ["conversation.created", "conversation.updated", "message.added"]) source.addEventListener(kind, handle);
   source.addEventListener("resync", schedule);
+}
+
+// ---- offers from the router ------------------------------------------------
+// The router offers a conversation to one advisor at a time; the banner shows
+// it with a countdown to its expiry, and Accept opens the conversation once
+// the answer is recorded. Offers already pending when the page loads come
+// from GET /api/v1/me/offers.
+
+const banner = document.getElementById("offer-banner");
+const offers = new Map(); // conversation id → {tenant, subject, number, expiresAt, url}
+let shown = null;
+let ticker = null;
+
+function offerTenantSlug(ev) {
+  // Events carry the tenant id; the page knows the slug of the current one,
+  // and /me/offers knows every slug, so it is asked when the event is elsewhere.
+  return ev.tenant_id === tenantId ? body.dataset.tenantSlug || null : null;
+}
+
+function showNextOffer() {
+  if (!banner) return;
+  const now = Date.now();
+  for (const [id, o] of offers) if (o.expiresAt <= now) offers.delete(id);
+  const next = offers.entries().next();
+  if (next.done) {
+    banner.hidden = true;
+    shown = null;
+    clearInterval(ticker);
+    ticker = null;
+    return;
+  }
+  const [id, o] = next.value;
+  const changed = shown !== id;
+  shown = id;
+  banner.querySelector("[data-offer-subject]").textContent = (o.number ? "#" + o.number + " " : "") + o.subject;
+  tick();
+  banner.hidden = false;
+  if (changed) banner.querySelector("[data-offer-accept]").focus();
+  if (!ticker) ticker = setInterval(tick, 1000);
+}
+
+function tick() {
+  const o = shown && offers.get(shown);
+  if (!o) return;
+  const left = Math.max(0, Math.ceil((o.expiresAt - Date.now()) / 1000));
+  banner.querySelector("[data-offer-countdown]").textContent = banner.dataset.seconds.replace("{n}", left);
+  if (left === 0) { offers.delete(shown); showNextOffer(); }
+}
+
+async function answerOffer(accept) {
+  const id = shown;
+  const o = id && offers.get(id);
+  if (!o) return;
+  const res = await fetch("/api/v1/tenants/" + encodeURIComponent(o.tenant) + "/offers/" + id + (accept ? "/accept" : "/reject"), {
+    method: "POST", credentials: "same-origin", headers: { "x-csrf-token": body.dataset.csrf || "" },
+  }).catch(() => null);
+  offers.delete(id);
+  if (res && res.ok) {
+    if (accept) { location.href = o.url; return; }
+  } else {
+    const msg = res && res.status === 409 ? banner.dataset.expired : banner.dataset.failed;
+    banner.querySelector("[data-offer-countdown]").textContent = msg;
+    setTimeout(showNextOffer, 2500);
+    return;
+  }
+  showNextOffer();
+}
+
+async function loadOffers() {
+  const res = await fetch("/api/v1/me/offers", { credentials: "same-origin" }).catch(() => null);
+  if (!res || !res.ok) return;
+  const list = await res.json();
+  for (const o of list.items) {
+    offers.set(o.conversation_id, { tenant: o.tenant, subject: o.subject, number: o.number, url: o.url, expiresAt: Date.parse(o.expires_at) });
+  }
+  showNextOffer();
+}
+
+if (banner && userId) {
+  banner.querySelector("[data-offer-accept]").addEventListener("click", () => answerOffer(true));
+  banner.querySelector("[data-offer-reject]").addEventListener("click", () => answerOffer(false));
+  loadOffers();
+  if (source) {
+    source.addEventListener("routing.offered", (msg) => {
+      let ev;
+      try { ev = JSON.parse(msg.data); } catch (_) { return; }
+      if (ev.payload.advisor_id !== userId) return;
+      const slug = offerTenantSlug(ev);
+      // Another brand's offer: its slug and link come from the list.
+      if (!slug) { loadOffers(); return; }
+      offers.set(ev.subject_id, {
+        tenant: slug, subject: ev.payload.subject, number: ev.payload.number,
+        url: "/t/" + encodeURIComponent(slug) + "/c/" + ev.payload.number, expiresAt: Date.parse(ev.payload.expires_at),
+      });
+      showNextOffer();
+    });
+    for (const kind of ["routing.offer_lapsed", "routing.offer_accepted", "routing.offer_rejected"]) {
+      source.addEventListener(kind, (msg) => {
+        try { const ev = JSON.parse(msg.data); offers.delete(ev.subject_id); } catch (_) { return; }
+        showNextOffer();
+      });
+    }
+  }
 }
 
 // ---- inbox rows ----------------------------------------------------------

@@ -7,6 +7,12 @@ use plateau_core::Timestamp;
 
 /// (key, English, French)
 const CATALOG: &[(&str, &str, &str)] = &[
+    ("offer.title", "New conversation for you:", "Nouvelle conversation pour vous :"),
+    ("offer.accept", "Accept", "Accepter"),
+    ("offer.reject", "Reject", "Refuser"),
+    ("offer.seconds", "{n} s left", "encore {n} s"),
+    ("offer.expired", "The offer has expired.", "L'offre a expiré."),
+    ("offer.failed", "The offer could not be answered; it may have ended.", "Impossible de répondre à l'offre ; elle est peut-être terminée."),
     ("nav.trees", "Trees", "Arbres"),
     ("keys.trees", "Go to the diagnostic trees", "Aller aux arbres de diagnostic"),
     ("keys.tree_answer", "Pick that answer of the running diagnosis", "Choisir cette réponse du diagnostic en cours"),

@@ -10,6 +10,7 @@ pub mod i18n;
 pub mod indexer;
 mod ops;
 mod realtime;
+pub mod router_service;
 mod svg;
 pub mod ui;
 
@@ -83,7 +84,8 @@ impl AppState {
     }
 
     /// Builds the state and starts the event-log consumers: the tailer that
-    /// feeds realtime push, and the indexer that keeps `search` current.
+    /// feeds realtime push, the indexer that keeps `search` current, and the
+    /// router service (one router per routed tenant, see `router_service`).
     pub fn with_search(
         store: Store,
         config: WebConfig,
@@ -92,6 +94,7 @@ impl AppState {
         let events = store.spawn_tailer(4096);
         let (stopping, _) = tokio::sync::watch::channel(false);
         indexer::spawn(store.clone(), search.clone(), &events, stopping.subscribe());
+        router_service::spawn(store.clone(), &events, stopping.subscribe());
         AppState(Arc::new(Inner {
             store,
             events,

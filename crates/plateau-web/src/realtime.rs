@@ -1,6 +1,6 @@
 //! The per-user live stream (Server-Sent Events). Each connection sees only
 //! events of the tenants its user belongs to, without internal notes for
-//! read-only brand accounts; `Last-Event-ID` replays what a reconnecting
+//! read-only brand accounts, and offers only for their advisor and supervisors; `Last-Event-ID` replays what a reconnecting
 //! browser missed, straight from the event log.
 
 use std::convert::Infallible;
@@ -24,6 +24,12 @@ fn visible(actor: &Actor, ev: &Event) -> bool {
     };
     if !actor.can(t, Action::ViewConversations) {
         return false;
+    }
+    // An offer is the offered advisor's business, and their supervisors'.
+    if ev.kind.starts_with("routing.offer") {
+        let for_me = ev.payload.get("advisor_id").and_then(|a| a.as_str())
+            == Some(actor.user_id.to_string().as_str());
+        return for_me || actor.can(t, Action::ViewBoard);
     }
     !ev.is_internal() || actor.can(t, Action::ViewInternalNotes)
 }

@@ -10,6 +10,7 @@ mod customers;
 mod directory;
 pub mod knowledge;
 mod me;
+pub mod offers;
 pub mod routing;
 pub mod search;
 pub mod staffing;
@@ -42,6 +43,15 @@ pub fn routes() -> Router<AppState> {
         .route("/me/tokens", get(me::list_tokens).post(me::create_token))
         .route("/me/tokens/{id}", axum::routing::delete(me::revoke_token))
         .route("/me/presence", get(advisors::mine).put(advisors::declare))
+        .route("/me/offers", get(offers::mine))
+        .route(
+            "/tenants/{tenant}/offers/{conversation_id}/accept",
+            post(offers::accept),
+        )
+        .route(
+            "/tenants/{tenant}/offers/{conversation_id}/reject",
+            post(offers::reject),
+        )
         .route(
             "/me/presence/postpone-break",
             post(advisors::postpone_break),
@@ -260,6 +270,7 @@ pub fn routes() -> Router<AppState> {
         advisors::get_profile, advisors::put_profile,
         availability::tenant, availability::set_hours, availability::public,
         routing::get, routing::put,
+        offers::mine, offers::accept, offers::reject,
         directory::list_tenants, directory::create_tenant, directory::list_sites, directory::create_site,
         directory::list_teams, directory::create_team, directory::list_members, directory::create_member,
         directory::set_member, directory::audit,

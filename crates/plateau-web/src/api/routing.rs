@@ -20,28 +20,26 @@ use crate::AppState;
 /// The names a tenant's expressions may refer to, from its directory and the
 /// advisors' routing profiles, plus the reasons and segments `declared`.
 pub async fn schema(
-    state: &AppState,
+    store: &plateau_store::Store,
     tenant: &plateau_core::model::Tenant,
     declared: &Schema,
 ) -> Result<Schema, WebError> {
     let mut skills = std::collections::BTreeSet::new();
-    for m in state.store.members(tenant.id).await? {
-        if let Ok(p) = state.store.routing_profile(tenant.id, m.user.id).await {
+    for m in store.members(tenant.id).await? {
+        if let Ok(p) = store.routing_profile(tenant.id, m.user.id).await {
             skills.extend(p.skills.into_keys());
         }
     }
     skills.extend(declared.skills.iter().cloned());
     Ok(Schema {
         skills: skills.into_iter().collect(),
-        sites: state
-            .store
+        sites: store
             .sites(tenant.id)
             .await?
             .into_iter()
             .map(|s| s.name)
             .collect(),
-        teams: state
-            .store
+        teams: store
             .teams(tenant.id)
             .await?
             .into_iter()
@@ -59,8 +57,18 @@ pub async fn check(
     tenant: &plateau_core::model::Tenant,
     config: &RoutingConfig,
 ) -> Result<Routing, WebError> {
+    compile(&state.store, tenant, config).await
+}
+
+/// [`check`] without the web state: the router service compiles the stored
+/// configuration exactly as it was checked when saved.
+pub async fn compile(
+    store: &plateau_store::Store,
+    tenant: &plateau_core::model::Tenant,
+    config: &RoutingConfig,
+) -> Result<Routing, WebError> {
     let mut full = config.clone();
-    full.schema = schema(state, tenant, &config.schema).await?;
+    full.schema = schema(store, tenant, &config.schema).await?;
     Ok(Routing::compile(&full)?)
 }
 
@@ -86,7 +94,7 @@ pub async fn get(
     let t = tenant_for(&state, &user, &slug, Action::ViewBoard).await?;
     user.actor.require(t.id, Action::ViewInternalNotes)?;
     let stored = state.store.routing_config(t.id).await?;
-    let names = schema(&state, &t, &stored.config.schema).await?;
+    let names = schema(&state.store, &t, &stored.config.schema).await?;
     Ok(Json(RoutingOut {
         version: stored.version,
         updated_at: stored.updated_at,

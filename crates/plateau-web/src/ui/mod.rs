@@ -170,6 +170,8 @@ pub struct Layout {
     pub tr: Tr,
     pub title: String,
     pub user_name: String,
+    /// Lets the live script recognise offers made to this person.
+    pub user_id: String,
     pub csrf: String,
     pub tenants: Vec<(String, String)>,
     pub tenant_slug: String,
@@ -216,6 +218,7 @@ impl Layout {
             tr: Tr::new(user.user.locale),
             title,
             user_name: user.user.display_name.clone(),
+            user_id: user.user.id.to_string(),
             csrf: user.csrf.clone().unwrap_or_default(),
             tenants,
             tenant_slug: tenant.map(|t| t.slug.clone()).unwrap_or_default(),

@@ -42,7 +42,7 @@ async fn page(
 ) -> Result<Response, UiError> {
     let tr = Tr::new(user.user.locale);
     let stored = state.store.routing_config(tenant.id).await?;
-    let names = schema(state, tenant, &stored.config.schema).await?;
+    let names = schema(&state.store, tenant, &stored.config.schema).await?;
     let layout = Layout::new(
         state,
         user,

@@ -30,6 +30,9 @@ pub struct App {
     pub team_a: Team,
     pub conv_a: Conversation,
     pub conv_b: Conversation,
+    /// The server's state, for tests that stop its background tasks.
+    #[allow(dead_code)]
+    pub state: AppState,
     _stop: tokio::sync::oneshot::Sender<()>,
 }
 
@@ -164,7 +167,7 @@ pub async fn spawn_app(db: TestDb, config: WebConfig) -> App {
     let base = format!("http://{}", listener.local_addr().unwrap());
     let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
     let state = AppState::new(s, config).unwrap();
-    tokio::spawn(plateau_web::serve(listener, state, async {
+    tokio::spawn(plateau_web::serve(listener, state.clone(), async {
         let _ = stopped.await;
     }));
     App {
@@ -177,6 +180,7 @@ pub async fn spawn_app(db: TestDb, config: WebConfig) -> App {
         team_a,
         conv_a,
         conv_b,
+        state,
         _stop: stop,
     }
 }

@@ -16,6 +16,7 @@ mod knowledge_ui;
 mod presence;
 mod realtime;
 mod roles;
+mod router_service;
 mod routing;
 mod search;
 mod sites;

@@ -1,0 +1,602 @@
+//! The router as a service: one task per routed tenant, owning that tenant's
+//! `Router`, fed from the event log and its timers, writing its decisions back.
+//!
+//! A task first claims its tenant (`Store::try_claim_router`), so across
+//! server processes on one PostgreSQL database exactly one routes it; the
+//! others retry. The router is rebuilt from the database (configuration,
+//! profiles, presence, open unassigned conversations) whenever it starts, and
+//! whenever something it was built from changes, so a restart loses nothing.
+
+use std::collections::{HashMap, HashSet};
+use std::time::Duration;
+
+use plateau_core::event::{kind, Event as LogEvent};
+use plateau_core::model::{Role, Tenant};
+use plateau_core::routing::{AdvisorSpec, ContactSpec, Decision, Event, Lapse, Presence, Router};
+use plateau_core::Timestamp;
+use plateau_store::conversations::ConversationPatch;
+use plateau_store::routing::{RoutableConversation, RouterClaim};
+use plateau_store::Store;
+use serde_json::{json, Value};
+use tokio::sync::{broadcast, watch};
+use uuid::Uuid;
+
+/// How often a task that lost the race for a tenant tries again.
+const CLAIM_RETRY: Duration = Duration::from_secs(2);
+/// How often a running router checks that its claim (the lock's connection) holds.
+const CLAIM_CHECK: Duration = Duration::from_secs(3);
+/// Also read the log this often, in case the broadcast missed something.
+const POLL: Duration = Duration::from_secs(2);
+/// Timers fire this long after they are due, after a read of the log, so an
+/// answer committed just before an offer's expiry is applied before the
+/// expiry (the API refuses answers after it).
+const TIMER_GRACE: Duration = Duration::from_millis(300);
+
+/// Starts the supervisor, which starts one task per tenant with a saved
+/// routing configuration, now or later.
+pub fn spawn(store: Store, events: &broadcast::Sender<LogEvent>, stopping: watch::Receiver<bool>) {
+    let mut rx = events.subscribe();
+    let events = events.clone();
+    tokio::spawn(async move {
+        let mut started: HashSet<Uuid> = HashSet::new();
+        let mut stop = stopping.clone();
+        let mut rescan = tokio::time::interval(Duration::from_secs(10));
+        loop {
+            let mut scan = false;
+            tokio::select! {
+                r = rx.recv() => match r {
+                    Ok(ev) if ev.kind == kind::ROUTING_CONFIG_UPDATED => {
+                        if let Some(t) = ev.tenant_id {
+                            start(&store, &events, &stopping, &mut started, t);
+                        }
+                    }
+                    Ok(_) => {}
+                    Err(broadcast::error::RecvError::Lagged(_)) => scan = true,
+                    Err(broadcast::error::RecvError::Closed) => return,
+                },
+                _ = rescan.tick() => scan = true,
+                _ = stop.changed() => if *stop.borrow() { return },
+            }
+            if scan {
+                match store.routed_tenants().await {
+                    Ok(ts) => {
+                        for t in ts {
+                            start(&store, &events, &stopping, &mut started, t);
+                        }
+                    }
+                    Err(e) => {
+                        tracing::warn!(error = ?e, "router service could not list routed tenants")
+                    }
+                }
+            }
+        }
+    });
+}
+
+fn start(
+    store: &Store,
+    events: &broadcast::Sender<LogEvent>,
+    stopping: &watch::Receiver<bool>,
+    started: &mut HashSet<Uuid>,
+    tenant: Uuid,
+) {
+    if started.insert(tenant) {
+        tokio::spawn(run_tenant(
+            store.clone(),
+            events.clone(),
+            stopping.clone(),
+            tenant,
+        ));
+    }
+}
+
+enum Exit {
+    Stop,
+    Rebuild,
+    LostClaim,
+}
+
+async fn run_tenant(
+    store: Store,
+    events: broadcast::Sender<LogEvent>,
+    mut stopping: watch::Receiver<bool>,
+    tenant: Uuid,
+) {
+    loop {
+        if *stopping.borrow() {
+            return;
+        }
+        let mut claim = match store.try_claim_router(tenant).await {
+            Ok(Some(c)) => c,
+            Ok(None) => {
+                if pause(&mut stopping, CLAIM_RETRY).await {
+                    return;
+                }
+                continue;
+            }
+            Err(e) => {
+                tracing::warn!(error = ?e, %tenant, "router claim failed; retrying");
+                if pause(&mut stopping, CLAIM_RETRY).await {
+                    return;
+                }
+                continue;
+            }
+        };
+        tracing::info!(%tenant, "routing this tenant");
+        loop {
+            match route(&store, tenant, &mut claim, &events, &mut stopping).await {
+                Ok(Exit::Stop) => return,
+                Ok(Exit::Rebuild) => continue,
+                Ok(Exit::LostClaim) => {
+                    tracing::warn!(%tenant, "lost the router claim; stopped routing");
+                    break;
+                }
+                Err(e) => {
+                    // Release the claim so that another process may do better.
+                    tracing::error!(error = ?e, %tenant, "router failed; releasing the tenant");
+                    break;
+                }
+            }
+        }
+        drop(claim);
+        if pause(&mut stopping, CLAIM_RETRY).await {
+            return;
+        }
+    }
+}
+
+/// Sleeps; true when the server is stopping.
+async fn pause(stopping: &mut watch::Receiver<bool>, d: Duration) -> bool {
+    tokio::select! {
+        _ = tokio::time::sleep(d) => *stopping.borrow(),
+        _ = stopping.changed() => true,
+    }
+}
+
+/// One tenant's router and what the service remembers beside it.
+struct Session<'a> {
+    store: &'a Store,
+    tenant: Tenant,
+    router: Router,
+    /// Conversations this router assigned, so their later updates are known
+    /// as the end of the contact rather than someone else taking it.
+    assigned: HashMap<Uuid, Uuid>,
+}
+
+/// Builds the router from the database and routes until something it was
+/// built from changes (Rebuild), the claim is lost, or the server stops.
+async fn route(
+    store: &Store,
+    tenant_id: Uuid,
+    claim: &mut RouterClaim,
+    events: &broadcast::Sender<LogEvent>,
+    stopping: &mut watch::Receiver<bool>,
+) -> anyhow::Result<Exit> {
+    // Subscribe, then note where the log stands: every later event is seen.
+    let mut rx = events.subscribe();
+    let mut cursor = store.settled_event_id().await?;
+    let tenant = store
+        .tenants()
+        .await?
+        .into_iter()
+        .find(|t| t.id == tenant_id)
+        .ok_or_else(|| anyhow::anyhow!("tenant {tenant_id} is gone"))?;
+    let stored = store.routing_config(tenant_id).await?;
+    let routing = match crate::api::routing::compile(store, &tenant, &stored.config).await {
+        Ok(r) => r,
+        Err(e) => {
+            // A configuration saved earlier can stop compiling when a skill,
+            // site or team it names disappears; wait for the next change.
+            tracing::error!(error = ?e, %tenant_id, "the stored routing configuration no longer compiles; not routing");
+            return wait_for_change(store, tenant_id, &mut rx, &mut cursor, stopping).await;
+        }
+    };
+    let mut s = Session {
+        store,
+        tenant,
+        router: Router::new(routing),
+        assigned: HashMap::new(),
+    };
+    // Offers left by a previous router are unknown to this one: withdraw them.
+    for (conv, advisor) in store.pending_tenant_offers(tenant_id).await? {
+        store
+            .record_offer_lapsed(tenant_id, conv, advisor, "cancelled")
+            .await?;
+    }
+    // Contacts first, at their arrival times, with nobody logged in yet: their
+    // places and queue timers are as if the router had never stopped, and no
+    // offer is made in the past.
+    for c in store.routable_conversations(tenant_id).await? {
+        if let Some(o) = store.offer(tenant_id, c.id).await? {
+            if o.state == "accepted" {
+                // Accepted just before the previous router stopped.
+                s.assign_directly(c.id, o.advisor_id, false).await;
+                continue;
+            }
+        }
+        let spec = s.contact(&c);
+        let _replayed = s.router.step(c.created_at, [Event::ContactArrived(spec)]);
+    }
+    let mut boot = Vec::new();
+    let sites = store.sites(tenant_id).await?;
+    let teams = store.teams(tenant_id).await?;
+    for m in store.members(tenant_id).await? {
+        if m.role == Role::ClientViewer || m.user.disabled {
+            continue;
+        }
+        let profile = store.routing_profile(tenant_id, m.user.id).await?;
+        boot.push(Event::AdvisorUpdated(AdvisorSpec {
+            id: m.user.id,
+            skills: profile.skills,
+            languages: profile.languages,
+            tier: profile.tier,
+            site: m
+                .site_id
+                .and_then(|id| sites.iter().find(|x| x.id == id).map(|x| x.name.clone())),
+            team: m
+                .team_id
+                .and_then(|id| teams.iter().find(|x| x.id == id).map(|x| x.name.clone())),
+            capacity: profile.capacity.into_iter().collect(),
+        }));
+        let p = store.presence(m.user.id).await?;
+        if p.state.is_declarable() && p.state != Presence::Offline {
+            boot.push(Event::SetPresence {
+                advisor: m.user.id,
+                presence: p.state,
+                reason: p.reason.unwrap_or_default(),
+            });
+        }
+    }
+    s.step(boot).await?;
+    // What happened while we were building.
+    if let Some(exit) = s.catch_up(&mut cursor).await? {
+        return Ok(exit);
+    }
+
+    let mut poll = tokio::time::interval(POLL);
+    let mut check = tokio::time::interval(CLAIM_CHECK);
+    loop {
+        let wake = s.router.next_wakeup();
+        let sleep = async {
+            match wake {
+                Some(at) => {
+                    let micros = (at.0 - Timestamp::now().0).max(0) as u64;
+                    tokio::time::sleep(Duration::from_micros(micros) + TIMER_GRACE).await
+                }
+                None => std::future::pending().await,
+            }
+        };
+        tokio::select! {
+            r = rx.recv() => match r {
+                Ok(ev) => {
+                    if ev.id > cursor {
+                        cursor = ev.id;
+                        if let Some(exit) = s.apply_log_event(&ev).await? {
+                            return Ok(exit);
+                        }
+                    }
+                }
+                Err(broadcast::error::RecvError::Lagged(_)) => {
+                    if let Some(exit) = s.catch_up(&mut cursor).await? {
+                        return Ok(exit);
+                    }
+                }
+                Err(broadcast::error::RecvError::Closed) => return Ok(Exit::Stop),
+            },
+            _ = sleep => {
+                if let Some(exit) = s.catch_up(&mut cursor).await? {
+                    return Ok(exit);
+                }
+                s.step(Vec::new()).await?;
+            }
+            _ = poll.tick() => {
+                if let Some(exit) = s.catch_up(&mut cursor).await? {
+                    return Ok(exit);
+                }
+            }
+            _ = check.tick() => {
+                if !claim.is_held().await {
+                    return Ok(Exit::LostClaim);
+                }
+            }
+            _ = stopping.changed() => if *stopping.borrow() { return Ok(Exit::Stop) },
+        }
+    }
+}
+
+/// Not routing (the configuration does not compile): wait for a change that
+/// may fix it.
+async fn wait_for_change(
+    store: &Store,
+    tenant: Uuid,
+    rx: &mut broadcast::Receiver<LogEvent>,
+    cursor: &mut i64,
+    stopping: &mut watch::Receiver<bool>,
+) -> anyhow::Result<Exit> {
+    let mut poll = tokio::time::interval(POLL);
+    loop {
+        tokio::select! {
+            r = rx.recv() => match r {
+                Ok(ev) if ev.tenant_id == Some(tenant) && rebuilds(&ev.kind) => return Ok(Exit::Rebuild),
+                Ok(_) => {}
+                Err(broadcast::error::RecvError::Lagged(_)) => return Ok(Exit::Rebuild),
+                Err(broadcast::error::RecvError::Closed) => return Ok(Exit::Stop),
+            },
+            _ = poll.tick() => {
+                for ev in store.events_after(*cursor, 1000).await? {
+                    *cursor = ev.id;
+                    if ev.tenant_id == Some(tenant) && rebuilds(&ev.kind) {
+                        return Ok(Exit::Rebuild);
+                    }
+                }
+            }
+            _ = stopping.changed() => if *stopping.borrow() { return Ok(Exit::Stop) },
+        }
+    }
+}
+
+/// Changes to what the router is built from: names in the schema, profiles,
+/// who is a member, the configuration itself.
+fn rebuilds(k: &str) -> bool {
+    matches!(
+        k,
+        kind::ROUTING_CONFIG_UPDATED
+            | kind::ROUTING_PROFILE_UPDATED
+            | kind::MEMBERSHIP_CHANGED
+            | kind::SITE_CREATED
+            | kind::TEAM_CREATED
+    )
+}
+
+fn uuid_at(v: &Value, path: &[&str]) -> Option<Uuid> {
+    let mut v = v;
+    for p in path {
+        v = v.get(p)?;
+    }
+    v.as_str().and_then(|s| Uuid::parse_str(s).ok())
+}
+
+impl Session<'_> {
+    fn contact(&self, c: &RoutableConversation) -> ContactSpec {
+        ContactSpec {
+            id: c.id,
+            tenant: self.tenant.slug.clone(),
+            channel: c.channel,
+            reason: c.reason.clone(),
+            language: c.language,
+            priority: c.priority,
+            contract_tier: c.contract_tier,
+            segment: None,
+        }
+    }
+
+    /// Reads the log after `cursor` and applies this tenant's events.
+    async fn catch_up(&mut self, cursor: &mut i64) -> anyhow::Result<Option<Exit>> {
+        loop {
+            let batch = self.store.events_after(*cursor, 1000).await?;
+            let full = batch.len() == 1000;
+            for ev in batch {
+                *cursor = ev.id;
+                if let Some(exit) = self.apply_log_event(&ev).await? {
+                    return Ok(Some(exit));
+                }
+            }
+            if !full {
+                return Ok(None);
+            }
+        }
+    }
+
+    /// Turns one log event into router events; `Some` when the router must
+    /// be rebuilt instead.
+    async fn apply_log_event(&mut self, ev: &LogEvent) -> anyhow::Result<Option<Exit>> {
+        if ev.tenant_id != Some(self.tenant.id) {
+            return Ok(None);
+        }
+        if rebuilds(&ev.kind) {
+            return Ok(Some(Exit::Rebuild));
+        }
+        let Some(subject) = ev.subject_id else {
+            return Ok(None);
+        };
+        let mut input = Vec::new();
+        match ev.kind.as_str() {
+            kind::CONVERSATION_CREATED => {
+                let unassigned = ev.payload.get("assignee_id").is_none_or(Value::is_null);
+                if unassigned {
+                    if let Some(c) = self
+                        .store
+                        .routable_conversation(self.tenant.id, subject)
+                        .await?
+                    {
+                        input.push(Event::ContactArrived(self.contact(&c)));
+                    }
+                }
+            }
+            kind::CONVERSATION_UPDATED => {
+                let changes = ev.payload.get("changes").cloned().unwrap_or(Value::Null);
+                let ours = self.assigned.get(&subject).copied();
+                let status_to = changes
+                    .get("status")
+                    .and_then(|s| s.get("to"))
+                    .and_then(Value::as_str);
+                let done = matches!(status_to, Some("resolved" | "closed"));
+                let assignee_changed = changes.get("assignee_id").is_some();
+                let assignee_to = uuid_at(&changes, &["assignee_id", "to"]);
+                if done || (assignee_changed && assignee_to != ours) {
+                    match ours {
+                        // The advisor's contact is over: wrap-up, then room again.
+                        Some(_) => {
+                            self.assigned.remove(&subject);
+                            input.push(Event::ContactEnded { contact: subject });
+                        }
+                        // Taken by hand or closed while queued: it leaves the queue.
+                        None => input.push(Event::ContactAbandoned { contact: subject }),
+                    }
+                    // Handed back to the queue (unassigned, still active).
+                    if !done && assignee_changed && assignee_to.is_none() {
+                        if let Some(c) = self
+                            .store
+                            .routable_conversation(self.tenant.id, subject)
+                            .await?
+                        {
+                            input.push(Event::ContactArrived(self.contact(&c)));
+                        }
+                    }
+                }
+            }
+            kind::PRESENCE_CHANGED => {
+                let state = ev
+                    .payload
+                    .get("state")
+                    .cloned()
+                    .and_then(|v| serde_json::from_value::<Presence>(v).ok());
+                if let Some(p) = state.filter(|p| p.is_declarable()) {
+                    input.push(Event::SetPresence {
+                        advisor: subject,
+                        presence: p,
+                        reason: ev
+                            .payload
+                            .get("reason")
+                            .and_then(Value::as_str)
+                            .unwrap_or_default()
+                            .to_string(),
+                    });
+                }
+            }
+            kind::ROUTING_OFFER_ACCEPTED | kind::ROUTING_OFFER_REJECTED => {
+                if let Some(advisor) = uuid_at(&ev.payload, &["advisor_id"]) {
+                    input.push(if ev.kind == kind::ROUTING_OFFER_ACCEPTED {
+                        Event::OfferAccepted {
+                            contact: subject,
+                            advisor,
+                        }
+                    } else {
+                        Event::OfferRejected {
+                            contact: subject,
+                            advisor,
+                        }
+                    });
+                }
+            }
+            _ => return Ok(None),
+        }
+        if !input.is_empty() {
+            self.step(input).await?;
+        }
+        Ok(None)
+    }
+
+    /// Steps the router to now and carries out its decisions, in order.
+    async fn step(&mut self, input: Vec<Event>) -> anyhow::Result<()> {
+        let decisions = self.router.step(Timestamp::now(), input);
+        for d in decisions {
+            self.carry_out(d).await?;
+        }
+        Ok(())
+    }
+
+    async fn carry_out(&mut self, d: Decision) -> anyhow::Result<()> {
+        let t = self.tenant.id;
+        match d {
+            Decision::Offer {
+                contact,
+                advisor,
+                expires_at,
+            } => {
+                if !self
+                    .store
+                    .record_offer(t, contact, advisor, expires_at)
+                    .await?
+                {
+                    tracing::info!(%contact, "offer not made: the conversation was already accepted");
+                }
+            }
+            Decision::Assigned {
+                contact, advisor, ..
+            } => self.assign_directly(contact, advisor, true).await,
+            Decision::OfferLapsed {
+                contact,
+                advisor,
+                why,
+            } => {
+                let why = match why {
+                    // The rejection is already in the log, written by the answer.
+                    Lapse::Rejected => return Ok(()),
+                    Lapse::TimedOut => "timed_out",
+                    Lapse::Cancelled => "cancelled",
+                };
+                if !self
+                    .store
+                    .record_offer_lapsed(t, contact, advisor, why)
+                    .await?
+                {
+                    // The answer beat the timer: the advisor accepted in time,
+                    // so they get the conversation; the router learns it from
+                    // the assignment like any manual one.
+                    if let Some(o) = self.store.offer(t, contact).await? {
+                        if o.state == "accepted" && o.advisor_id == advisor {
+                            self.assign_directly(contact, advisor, false).await;
+                        }
+                    }
+                }
+            }
+            Decision::MaxWaitExceeded {
+                contact,
+                workflow,
+                waited_micros,
+            } => {
+                self.store
+                    .record_routing_event(
+                        t,
+                        kind::ROUTING_MAX_WAIT_EXCEEDED,
+                        contact,
+                        json!({"workflow": workflow, "waited_seconds": waited_micros / 1_000_000}),
+                    )
+                    .await?;
+            }
+            Decision::Unroutable { contact, why } => {
+                self.store
+                    .record_routing_event(t, kind::ROUTING_UNROUTABLE, contact, json!({"why": why}))
+                    .await?;
+            }
+            Decision::PresenceChanged {
+                advisor,
+                presence: Presence::Break,
+                reason,
+                ..
+            } if reason == "missed_offer" => {
+                // Shown to the advisor and their supervisors like any break.
+                self.store
+                    .set_presence(advisor, Presence::Break, Some(&reason), None)
+                    .await?;
+            }
+            Decision::Refused { why } => tracing::debug!(%why, "router refused an event"),
+            other => tracing::trace!(decision = ?other, "router decision"),
+        }
+        Ok(())
+    }
+
+    /// Assigns through the same store function as the API, so the
+    /// conversation's update event and timeline follow. `routed`: the router
+    /// itself made this assignment (otherwise, when the update comes back,
+    /// the router takes the contact out of its queue like a manual one).
+    async fn assign_directly(&mut self, contact: Uuid, advisor: Uuid, routed: bool) {
+        if routed {
+            self.assigned.insert(contact, advisor);
+        }
+        let patch = ConversationPatch {
+            assignee_id: Some(Some(advisor)),
+            ..Default::default()
+        };
+        if let Err(e) = self
+            .store
+            .update_conversation(self.tenant.id, contact, patch, Some(advisor))
+            .await
+        {
+            // Closed or changed meanwhile: its own update event tells the router.
+            self.assigned.remove(&contact);
+            tracing::warn!(error = ?e, %contact, "could not assign a routed conversation");
+        }
+    }
+}
