@@ -522,22 +522,26 @@ impl Store {
         Ok(())
     }
 
-    /// The trail of every session of one published version, with its
-    /// conversation: the one read that grows with the number of sessions, so
-    /// it carries two columns and no join.
+    /// Hands `each` the conversation and trail of every session of one
+    /// published version as rows arrive: the one read that grows with the
+    /// number of sessions, so it carries two columns, no join, and the
+    /// caller decodes while the database still reads.
     pub async fn tree_session_trails(
         &self,
         tenant_id: Uuid,
         tree_id: Uuid,
         version: i64,
-    ) -> Result<Vec<(Uuid, String)>> {
+        mut each: impl FnMut(Uuid, &str),
+    ) -> Result<()> {
+        use futures_util::TryStreamExt;
         on_pool!(&self.read, p => {
-            sqlx::query("SELECT conversation_id, trail FROM tree_sessions WHERE tenant_id = $1 AND tree_id = $2 AND version = $3")
-                .bind(tenant_id).bind(tree_id).bind(version).fetch_all(p).await?
-                .iter()
-                .map(|r| Ok((r.uuid("conversation_id")?, r.text("trail")?)))
-                .collect()
-        })
+            let mut rows = sqlx::query("SELECT conversation_id, trail FROM tree_sessions WHERE tenant_id = $1 AND tree_id = $2 AND version = $3")
+                .bind(tenant_id).bind(tree_id).bind(version).fetch(p);
+            while let Some(r) = rows.try_next().await? {
+                each(r.uuid("conversation_id")?, &r.text("trail")?);
+            }
+        });
+        Ok(())
     }
 
     /// Customer and reason of each conversation named (those sessions ran in).

@@ -49,6 +49,14 @@ async fn conversation(s: &Store, tenant: Uuid, reason: Option<&str>, email: &str
     .unwrap()
 }
 
+async fn trails(s: &Store, tenant: Uuid, tree: Uuid, version: i64) -> Vec<(Uuid, String)> {
+    let mut rows = Vec::new();
+    s.tree_session_trails(tenant, tree, version, |c, t| rows.push((c, t.to_string())))
+        .await
+        .unwrap();
+    rows
+}
+
 fn conflict(e: StoreError) -> bool {
     matches!(e, StoreError::Domain(DomainError::Conflict(_)))
 }
@@ -202,13 +210,12 @@ async fn drafts_versions_sessions_and_blobs() {
             "{label}"
         );
 
-        let rows = s.tree_session_trails(t.id, tree.id, 1).await.unwrap();
-        assert_eq!(rows, vec![(c.id, "t2".to_string())], "{label}");
-        assert!(s
-            .tree_session_trails(t.id, tree.id, 2)
-            .await
-            .unwrap()
-            .is_empty());
+        assert_eq!(
+            trails(s, t.id, tree.id, 1).await,
+            vec![(c.id, "t2".to_string())],
+            "{label}"
+        );
+        assert!(trails(s, t.id, tree.id, 2).await.is_empty());
         let owners = s.conversation_reasons(t.id, &[c.id]).await.unwrap();
         assert_eq!(
             owners,
@@ -249,8 +256,7 @@ async fn drafts_versions_sessions_and_blobs() {
             })
             .collect();
         s.import_tree_sessions(t.id, &v1, &imported).await.unwrap();
-        let rows = s.tree_session_trails(t.id, tree.id, 1).await.unwrap();
-        assert_eq!(rows.len(), 4, "{label}");
+        assert_eq!(trails(s, t.id, tree.id, 1).await.len(), 4, "{label}");
 
         // Blobs: per tenant, size-limited, replaced by key.
         s.put_blob(t.id, "box.png", "image/png", b"\x89PNG", None)

@@ -214,9 +214,12 @@ async fn main() -> anyhow::Result<()> {
     let mut last = None;
     for _ in 0..5 {
         let t = Instant::now();
-        let rows = store.tree_session_trails(tenant.id, rec.id, 1).await?;
+        let mut rows = 0usize;
+        store
+            .tree_session_trails(tenant.id, rec.id, 1, |_, _| rows += 1)
+            .await?;
         loads.push(t.elapsed().as_secs_f64());
-        drop(rows);
+        assert_eq!(rows, sessions);
         let t = Instant::now();
         let a = plateau_web::api::trees::version_analytics(&store, tenant.id, rec.id, 1, 7)
             .await

@@ -1306,24 +1306,20 @@ pub async fn version_analytics(
     let v = store.tree_version(tenant_id, tree_id, version).await?;
     let tree = stored_tree(&v.body)?;
     let mut trails = Vec::new();
-    for (conversation_id, text) in store
-        .tree_session_trails(tenant_id, tree_id, version)
-        .await?
-    {
-        // A trail that does not decode is a bug, not a reason to hide the rest.
-        match Trail::decode(&text) {
-            Ok(trail) => trails.push((conversation_id, trail)),
-            Err(e) => tracing::warn!(error = %e, "skipping an unreadable session trail"),
-        }
-    }
+    store
+        .tree_session_trails(tenant_id, tree_id, version, |conversation_id, text| {
+            // A trail that does not decode is a bug, not a reason to hide the rest.
+            match Trail::decode(text) {
+                Ok(trail) => trails.push((conversation_id, trail)),
+                Err(e) => tracing::warn!(error = %e, "skipping an unreadable session trail"),
+            }
+        })
+        .await?;
     // Reasons and customers per conversation, read once per conversation
     // rather than joined on every session.
-    let ids: Vec<Uuid> = trails
-        .iter()
-        .map(|(c, _)| *c)
-        .collect::<BTreeSet<_>>()
-        .into_iter()
-        .collect();
+    let mut ids: Vec<Uuid> = trails.iter().map(|(c, _)| *c).collect();
+    ids.sort_unstable();
+    ids.dedup();
     let owners: std::collections::HashMap<Uuid, (Uuid, Option<String>)> = store
         .conversation_reasons(tenant_id, &ids)
         .await?
