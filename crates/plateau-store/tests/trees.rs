@@ -50,10 +50,11 @@ async fn conversation(s: &Store, tenant: Uuid, reason: Option<&str>, email: &str
 }
 
 async fn trails(s: &Store, tenant: Uuid, tree: Uuid, version: i64) -> Vec<(Uuid, String)> {
-    let mut rows = Vec::new();
-    s.tree_session_trails(tenant, tree, version, |c, t| rows.push((c, t.to_string())))
+    let mut rows = s
+        .tree_session_trails(tenant, tree, version, |c, t| Some((c, t.to_string())))
         .await
         .unwrap();
+    rows.sort();
     rows
 }
 

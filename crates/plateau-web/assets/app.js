@@ -354,6 +354,35 @@ if (importForm) {
   });
 }
 
+// Media for tree screens: the file goes as is to the API under a key made
+// from its name (letters, digits, '-', '_' and '.'), which authors then use.
+const blobForm = document.querySelector("[data-blob-upload]");
+if (blobForm) {
+  blobForm.addEventListener("submit", async (e) => {
+    e.preventDefault();
+    const out = blobForm.querySelector("[data-upload-result]");
+    const file = blobForm.querySelector("input[type=file]").files[0];
+    if (!file) return;
+    const key = file.name.normalize("NFD").replace(/[\u0300-\u036f]/g, "").replace(/[^A-Za-z0-9._-]+/g, "-").replace(/^[.-]+/, "").slice(0, 200) || "media";
+    out.textContent = "…";
+    const r = await fetch(`${blobForm.dataset.blobUpload}/${encodeURIComponent(key)}`, {
+      method: "PUT",
+      credentials: "same-origin",
+      headers: { "content-type": file.type || "application/octet-stream", "x-csrf-token": body.dataset.csrf || "", accept: "application/json" },
+      body: file,
+    }).catch(() => null);
+    if (!r) { out.textContent = "Network error / erreur réseau"; return; }
+    const data = await r.json().catch(() => ({}));
+    if (!r.ok) { out.textContent = data.detail || `HTTP ${r.status}`; return; }
+    out.textContent = `✔ ${data.key}`;
+    const li = document.createElement("li");
+    const code = document.createElement("code");
+    code.textContent = data.key;
+    li.append(code);
+    blobForm.parentElement.querySelector("[data-media-keys]").append(li);
+  });
+}
+
 // The editor saves over the API and moves the draft's revision on; the
 // publish and suggestion forms must name the revision the person now sees.
 const treeEditor = document.getElementById("tree-editor");

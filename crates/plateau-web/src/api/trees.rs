@@ -1305,13 +1305,15 @@ pub async fn version_analytics(
 ) -> Result<Analytics, WebError> {
     let v = store.tree_version(tenant_id, tree_id, version).await?;
     let tree = stored_tree(&v.body)?;
-    let mut trails = Vec::new();
-    store
+    let trails = store
         .tree_session_trails(tenant_id, tree_id, version, |conversation_id, text| {
             // A trail that does not decode is a bug, not a reason to hide the rest.
             match Trail::decode(text) {
-                Ok(trail) => trails.push((conversation_id, trail)),
-                Err(e) => tracing::warn!(error = %e, "skipping an unreadable session trail"),
+                Ok(trail) => Some((conversation_id, trail)),
+                Err(e) => {
+                    tracing::warn!(error = %e, "skipping an unreadable session trail");
+                    None
+                }
             }
         })
         .await?;

@@ -200,6 +200,8 @@ struct EditPage {
     versions: Vec<VersionRow>,
     problems: Vec<String>,
     notice: String,
+    /// Media files of the brand: (key, type, size in KiB).
+    media: Vec<(String, String, i64)>,
 }
 
 /// `</` would end the script element early; JSON allows `<\/` for it.
@@ -252,8 +254,16 @@ async fn edit_page(
             export_base: format!("{api_base}/{}/export?version={}", rec.id, v.version),
         })
         .collect();
+    let media = state
+        .store
+        .blobs(tenant.id)
+        .await?
+        .into_iter()
+        .map(|b| (b.key, b.content_type, (b.size_bytes + 1023) / 1024))
+        .collect();
     let layout = Layout::new(state, user, Some(tenant), "trees", rec.title.clone(), "").await?;
     render(&EditPage {
+        media,
         tr,
         layout,
         id: rec.id.to_string(),
