@@ -1129,6 +1129,9 @@ pub async fn start_walk(
             .await?;
     }
     out.fill(&record, &version.title, revision);
+    if let Some(h) = &out.summary.handoff {
+        hand_over(state, user, tenant, c.id, h).await?;
+    }
     Ok(out)
 }
 
@@ -1153,6 +1156,8 @@ fn finished_payload(
 /// Applies one action to a session and records it; shared with the desk.
 pub async fn act(
     state: &AppState,
+    user: &CurrentUser,
+    tenant: &Tenant,
     walk: Walk,
     expected_revision: i64,
     action: &SessionAction,
@@ -1200,7 +1205,41 @@ pub async fn act(
         )
         .await?;
     out.fill(&walk.record, &walk.title, revision);
+    if let Some(h) = &out.summary.handoff {
+        hand_over(state, user, tenant, walk.record.conversation_id, h).await?;
+    }
     Ok(out)
+}
+
+/// An escalation moves the conversation to the target team and back to its
+/// queue, so the next tier (or the router) picks it up with the hand-off
+/// already in the timeline. Without a matching team the hand-off stays a
+/// timeline entry for a supervisor to act on.
+async fn hand_over(
+    state: &AppState,
+    user: &CurrentUser,
+    tenant: &Tenant,
+    conversation_id: Uuid,
+    handoff: &plateau_core::tree::Handoff,
+) -> Result<(), WebError> {
+    let teams = state.store.teams(tenant.id).await?;
+    let site = state
+        .store
+        .memberships(user.user.id)
+        .await?
+        .into_iter()
+        .find(|m| m.tenant_id == tenant.id)
+        .and_then(|m| m.site_id);
+    let Some(team) = plateau_core::tree::act::escalation_team(&handoff.target, &teams, site) else {
+        return Ok(());
+    };
+    let patch = crate::api::conversations::PatchIn {
+        assignee_id: Some(None),
+        team_id: Some(Some(team)),
+        ..Default::default()
+    };
+    crate::api::conversations::apply_patch(state, user, tenant.id, conversation_id, patch).await?;
+    Ok(())
 }
 
 #[derive(Debug, Clone, Deserialize, ToSchema)]
@@ -1276,9 +1315,17 @@ pub async fn action(
     Path((slug, id)): Path<(String, String)>,
     ApiJson(body): ApiJson<ActionIn>,
 ) -> Result<Json<SessionOut>, WebError> {
-    let (_, walk) = walk_for(&state, &user, &slug, &id).await?;
+    let (t, walk) = walk_for(&state, &user, &slug, &id).await?;
     Ok(Json(
-        act(&state, walk, body.expected_revision, &body.action).await?,
+        act(
+            &state,
+            &user,
+            &t,
+            walk,
+            body.expected_revision,
+            &body.action,
+        )
+        .await?,
     ))
 }
 

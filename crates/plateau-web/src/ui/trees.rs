@@ -943,8 +943,7 @@ pub async fn act(
         },
         _ => return Ok(back_to(&slug, &number, Some("unknown action".into()))),
     };
-    let _ = tenant;
-    match api::act(&state, walk, revision, &action).await {
+    match api::act(&state, &user, &tenant, walk, revision, &action).await {
         Ok(_) => Ok(back_to(&slug, &number, None)),
         Err(e) => match advisor_message(&e) {
             Some(m) => Ok(back_to(&slug, &number, Some(m))),

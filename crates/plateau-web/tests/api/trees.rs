@@ -284,6 +284,51 @@ async fn a_tree_is_drafted_published_walked_and_measured() {
             "{l}"
         );
 
+        // An escalation hands the conversation to a team of the target tier,
+        // back in its queue, with the collected data in the timeline.
+        let (st, team) = app
+            .send(
+                "admin_a",
+                Method::POST,
+                "/api/v1/tenants/acme/teams",
+                json!({"name": "N2 Experts", "tier": "n2"}),
+            )
+            .await;
+        assert_eq!(st, StatusCode::CREATED, "{l}: {team}");
+        let (_, s) = app
+            .send(
+                "adv_a",
+                Method::POST,
+                &format!("{conv}/tree-sessions"),
+                json!({"tree_id": id}),
+            )
+            .await;
+        let act2 = format!(
+            "/api/v1/tenants/acme/tree-sessions/{}/actions",
+            s["id"].as_str().unwrap()
+        );
+        let (st, s) = app
+            .send(
+                "adv_a",
+                Method::POST,
+                &act2,
+                json!({"expected_revision": 1, "action": "answer", "index": 1}),
+            )
+            .await;
+        assert_eq!(
+            (st, s["step"]["view"]["outcome"].as_str()),
+            (StatusCode::OK, Some("escalated")),
+            "{l}: {s}"
+        );
+        assert_eq!(
+            s["summary"]["handoff"]["reason"],
+            json!("Box dead"),
+            "{l}: {s}"
+        );
+        let (_, c) = app.get("adv_a", &conv).await;
+        assert_eq!(c["conversation"]["team_id"], team["id"], "{l}: {c}");
+        assert_eq!(c["conversation"]["assignee_id"], Value::Null, "{l}: {c}");
+
         // Analytics of version 1, as JSON and CSV; knowledge roles only.
         let stats = format!("{tree_path}/versions/1/analytics");
         let (st, _) = app.get("adv_a", &stats).await;
@@ -291,8 +336,12 @@ async fn a_tree_is_drafted_published_walked_and_measured() {
         let (st, a) = app.get("sup_a", &stats).await;
         assert_eq!(st, StatusCode::OK, "{l}: {a}");
         assert_eq!(
-            (a["sessions"].as_u64(), a["resolved"].as_u64()),
-            (Some(1), Some(1)),
+            (
+                a["sessions"].as_u64(),
+                a["resolved"].as_u64(),
+                a["escalated"].as_u64()
+            ),
+            (Some(2), Some(1), Some(1)),
             "{l}: {a}"
         );
         let lights = a["nodes"]
@@ -301,7 +350,7 @@ async fn a_tree_is_drafted_published_walked_and_measured() {
             .iter()
             .find(|n| n["id"] == "lights")
             .unwrap();
-        assert_eq!(lights["reached"], json!(1), "{l}: {a}");
+        assert_eq!(lights["reached"], json!(2), "{l}: {a}");
         assert_eq!(a["returns"]["returns"], json!(0), "{l}: no return yet: {a}");
         // The customer comes back with the same reason: an unjustified return.
         let (st, v) = app
