@@ -330,6 +330,22 @@ if (topSearch) {
 // Importing sends the file's bytes to the API (no multipart parser on the
 // server) and opens the new draft; the format comes from the file name.
 
+/** Sends a file's bytes to the API; the JSON answer, or null with the
+ * problem's detail written into `out`. */
+async function sendFile(method, url, file, contentType, out) {
+  const r = await fetch(url, {
+    method,
+    credentials: "same-origin",
+    headers: { "content-type": contentType, "x-csrf-token": body.dataset.csrf || "", accept: "application/json" },
+    body: file,
+  }).catch(() => null);
+  if (!r) { out.textContent = "Network error / erreur réseau"; return null; }
+  const data = await r.json().catch(() => ({}));
+  if (r.ok) return data;
+  out.textContent = data.detail || `HTTP ${r.status}`;
+  return null;
+}
+
 const importForm = document.querySelector("[data-tree-import]");
 if (importForm) {
   importForm.addEventListener("submit", async (e) => {
@@ -341,16 +357,8 @@ if (importForm) {
     const format = ext === "xml" ? "opml" : ext;
     out.textContent = "";
     const url = `${importForm.dataset.treeImport}?format=${encodeURIComponent(format)}`;
-    const r = await fetch(url, {
-      method: "POST",
-      credentials: "same-origin",
-      headers: { "content-type": "application/octet-stream", "x-csrf-token": body.dataset.csrf || "", accept: "application/json" },
-      body: file,
-    }).catch(() => null);
-    if (!r) { out.textContent = "Network error / erreur réseau"; return; }
-    const data = await r.json().catch(() => ({}));
-    if (r.ok) location.href = `${importForm.dataset.treeBase}/${data.id}`;
-    else out.textContent = data.detail || `HTTP ${r.status}`;
+    const data = await sendFile("POST", url, file, "application/octet-stream", out);
+    if (data) location.href = `${importForm.dataset.treeBase}/${data.id}`;
   });
 }
 
@@ -365,15 +373,9 @@ if (blobForm) {
     if (!file) return;
     const key = file.name.normalize("NFD").replace(/[\u0300-\u036f]/g, "").replace(/[^A-Za-z0-9._-]+/g, "-").replace(/^[.-]+/, "").slice(0, 200) || "media";
     out.textContent = "…";
-    const r = await fetch(`${blobForm.dataset.blobUpload}/${encodeURIComponent(key)}`, {
-      method: "PUT",
-      credentials: "same-origin",
-      headers: { "content-type": file.type || "application/octet-stream", "x-csrf-token": body.dataset.csrf || "", accept: "application/json" },
-      body: file,
-    }).catch(() => null);
-    if (!r) { out.textContent = "Network error / erreur réseau"; return; }
-    const data = await r.json().catch(() => ({}));
-    if (!r.ok) { out.textContent = data.detail || `HTTP ${r.status}`; return; }
+    const data = await sendFile("PUT", `${blobForm.dataset.blobUpload}/${encodeURIComponent(key)}`, file,
+      file.type || "application/octet-stream", out);
+    if (!data) return;
     out.textContent = `✔ ${data.key}`;
     const li = document.createElement("li");
     const code = document.createElement("code");

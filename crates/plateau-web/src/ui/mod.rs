@@ -130,6 +130,20 @@ pub fn local_path(p: &str) -> Option<&str> {
     (p.starts_with('/') && !p.starts_with("//") && !p.contains('\\')).then_some(p)
 }
 
+/// Percent-encodes every byte of `s` but ASCII letters, digits and `keep`,
+/// for text carried in a redirect's query string.
+pub fn percent_encode(s: &str, keep: &[u8]) -> String {
+    s.bytes()
+        .map(|b| {
+            if b.is_ascii_alphanumeric() || keep.contains(&b) {
+                (b as char).to_string()
+            } else {
+                format!("%{b:02X}")
+            }
+        })
+        .collect()
+}
+
 /// A logged-in person on a UI route; anyone else is sent to the login page.
 pub struct UiUser(pub CurrentUser);
 
@@ -148,16 +162,7 @@ impl FromRequestParts<AppState> for UiUser {
                     .path_and_query()
                     .map(|p| p.as_str())
                     .unwrap_or("/");
-                let next: String = path
-                    .bytes()
-                    .map(|b| {
-                        if b.is_ascii_alphanumeric() || b"/-_.".contains(&b) {
-                            (b as char).to_string()
-                        } else {
-                            format!("%{b:02X}")
-                        }
-                    })
-                    .collect();
+                let next = percent_encode(path, b"/-_.");
                 Err(Redirect::to(&format!("/login?next={next}")).into_response())
             }
             Err(e) => Err(UiError(e).into_response()),

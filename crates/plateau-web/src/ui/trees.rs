@@ -840,17 +840,10 @@ async fn conversation_of(
 fn back_to(slug: &str, number: &str, error: Option<String>) -> Response {
     let mut url = format!("/t/{slug}/c/{number}");
     if let Some(e) = error {
-        let enc: String = e
-            .bytes()
-            .map(|b| {
-                if b.is_ascii_alphanumeric() || b"-_.~".contains(&b) {
-                    (b as char).to_string()
-                } else {
-                    format!("%{b:02X}")
-                }
-            })
-            .collect();
-        url.push_str(&format!("?tree_error={enc}"));
+        url.push_str(&format!(
+            "?tree_error={}",
+            super::percent_encode(&e, b"-_.~")
+        ));
     }
     url.push_str("#tree-panel");
     Redirect::to(&url).into_response()
