@@ -8,6 +8,7 @@ mod cache;
 pub mod error;
 pub mod i18n;
 pub mod indexer;
+pub mod markdown;
 mod ops;
 mod realtime;
 pub mod router_service;

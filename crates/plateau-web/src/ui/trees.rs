@@ -632,6 +632,9 @@ pub struct RunnerView {
     pub version: i64,
     pub revision: i64,
     pub step_title: String,
+    /// The screen's Markdown as safe HTML, for the panel.
+    pub html: String,
+    /// The same without markup, for "insert into the reply".
     pub text: String,
     pub media: Vec<RunnerMedia>,
     /// `question`, `instruction`, `form`, `solution`.
@@ -735,7 +738,8 @@ fn runner_view(slug: &str, tr: &Tr, out: &api::SessionOut) -> RunnerView {
         version: out.version,
         revision: out.revision,
         step_title: step.title.clone(),
-        text: step.text.clone(),
+        html: crate::markdown::to_html(&step.text),
+        text: crate::markdown::to_plain_text(&step.text),
         media: step
             .media
             .iter()

@@ -10,7 +10,7 @@ use crate::helpers::*;
 
 fn box_tree() -> Value {
     json!({"title": "Box: no internet", "root": "lights", "nodes": [
-        {"id": "lights", "title": "Lights", "kind": "question", "content": {"text": "Are the lights of the box on?"},
+        {"id": "lights", "title": "Lights", "kind": "question", "content": {"text": "Are the **lights** of the box on? <script>alert(1)</script>"},
          "answers": [{"label": "Yes", "target": "serial"}, {"label": "No", "target": "l2"}]},
         {"id": "serial", "title": "Serial", "kind": "form", "content": {"text": "Ask for the serial number."},
          "fields": [{"name": "serial", "label": "Serial number", "required": true, "type": "text", "max_len": 20},
@@ -445,7 +445,7 @@ async fn a_tree_is_drafted_published_walked_and_measured() {
         let (_, v1) = app.get("adv_a", &format!("{tree_path}/versions/1")).await;
         assert_eq!(
             v1["tree"]["nodes"][0]["content"]["text"],
-            json!("Are the lights of the box on?"),
+            json!("Are the **lights** of the box on? <script>alert(1)</script>"),
             "{l}"
         );
     }
@@ -644,8 +644,13 @@ async fn the_desk_runs_a_tree_inside_the_conversation() {
         assert_eq!(r.status(), StatusCode::SEE_OTHER, "{l}");
         let (_, html) = adv.page(&page).await;
         assert!(
-            html.contains("Are the lights of the box on?"),
-            "{l}: the first screen shows"
+            html.contains("Are the <strong>lights</strong> of the box on?"),
+            "{l}: the first screen shows, its Markdown rendered"
+        );
+        assert!(
+            html.contains("&lt;script&gt;alert(1)&lt;/script&gt;")
+                && !html.contains("<script>alert(1)"),
+            "{l}: raw HTML in a screen is shown as text"
         );
         let session = html
             .split("data-session=\"")
