@@ -71,6 +71,12 @@ pub const MIGRATIONS: &[Migration] = &[
         sqlite: include_str!("../migrations/sqlite/0010_routing_offers.sql"),
         postgres: include_str!("../migrations/postgres/0010_routing_offers.sql"),
     },
+    Migration {
+        version: 13,
+        name: "tree_tallies",
+        sqlite: include_str!("../migrations/sqlite/0013_tree_tallies.sql"),
+        postgres: include_str!("../migrations/postgres/0013_tree_tallies.sql"),
+    },
 ];
 
 const CREATE_TABLE: &str = "CREATE TABLE IF NOT EXISTS schema_migrations (

@@ -5,6 +5,8 @@
 use std::collections::BTreeMap;
 
 use plateau_core::event::kind;
+use plateau_core::tree::analytics::Trail;
+use plateau_core::tree::tally::Tally;
 use plateau_core::{DomainError, Timestamp};
 use serde_json::json;
 use uuid::Uuid;
@@ -141,6 +143,62 @@ const SESSION_COLUMNS: &str = "id, tenant_id, tree_id, version, conversation_id,
 
 fn stale(what: &str) -> StoreError {
     DomainError::Conflict(format!("the {what} was changed meanwhile; reload it")).into()
+}
+
+/// Reads a trail the caller built; one that does not decode is refused before
+/// anything is written, since its counters could never be taken back.
+fn decode_trail(text: &str) -> Result<Trail> {
+    Trail::decode(text).map_err(|e| DomainError::field("trail", e.to_string()).into())
+}
+
+/// Counter rows per statement: 5 values a row stays far below both backends'
+/// parameter limits.
+const TALLY_CHUNK: usize = 1_000;
+
+/// `INSERT … ON CONFLICT DO UPDATE` adding `n` to each counter, for `rows` rows.
+fn add_tally_sql(rows: usize) -> String {
+    let mut sql =
+        String::from("INSERT INTO tree_tallies (tree_id, version, tenant_id, key, n) VALUES ");
+    for i in 0..rows {
+        let b = i * 5;
+        if i > 0 {
+            sql.push(',');
+        }
+        sql.push_str(&format!(
+            "(${}, ${}, ${}, ${}, ${})",
+            b + 1,
+            b + 2,
+            b + 3,
+            b + 4,
+            b + 5
+        ));
+    }
+    sql.push_str(
+        " ON CONFLICT (tree_id, version, key) DO UPDATE SET n = tree_tallies.n + excluded.n",
+    );
+    sql
+}
+
+/// Adds counter changes inside the caller's transaction. Entries come sorted
+/// by key ([`Tally::entries`]), so two transactions touching the same
+/// counters take their row locks in one order and cannot deadlock.
+macro_rules! add_tally {
+    ($tx:expr, $tenant:expr, $tree:expr, $version:expr, $entries:expr) => {{
+        let entries: &[(String, i64)] = $entries;
+        for chunk in entries.chunks(TALLY_CHUNK) {
+            let sql = add_tally_sql(chunk.len());
+            let mut q = sqlx::query(&sql);
+            for (key, n) in chunk {
+                q = q
+                    .bind($tree)
+                    .bind($version)
+                    .bind($tenant)
+                    .bind(key)
+                    .bind(*n);
+            }
+            q.execute(&mut *$tx).await?;
+        }
+    }};
 }
 
 /// A walk recorded elsewhere, for [`Store::import_tree_sessions`].
@@ -301,6 +359,8 @@ impl Store {
                 actor_id: actor,
                 payload: json!({"version": version, "title": title}),
             };
+            // Counted from its first walk: reports read the counters.
+            add_tally!(tx, tenant_id, id, version, &[("tally".to_string(), 1)]);
             insert_events!(&mut *tx, std::slice::from_ref(&event));
             tx.commit().await?;
             version
@@ -333,11 +393,13 @@ impl Store {
     }
 
     /// The latest published version of every published tree, with its
-    /// suggestion keys: what advisors may run and jumps may name.
+    /// suggestion keys: what advisors may run and jumps may name. Without
+    /// bodies (`body` is empty): every conversation page asks for this list,
+    /// and a body is read, once, only for a tree that is run.
     pub async fn published_trees(&self, tenant_id: Uuid) -> Result<Vec<(TreeRecord, TreeVersion)>> {
         on_pool!(&self.read, p => {
             sqlx::query("SELECT t.id, t.tenant_id, t.title, t.reasons, t.products, '' AS draft, t.revision, t.published_version, t.updated_at, t.updated_by, \
-                                v.tree_id, v.version, v.title AS version_title, v.body, v.published_by, v.published_at \
+                                v.tree_id, v.version, v.title AS version_title, '' AS body, v.published_by, v.published_at \
                          FROM trees t JOIN tree_versions v ON v.tree_id = t.id AND v.version = t.published_version \
                          WHERE t.tenant_id = $1 ORDER BY v.title, t.id")
                 .bind(tenant_id).fetch_all(p).await?
@@ -374,6 +436,7 @@ impl Store {
     ) -> Result<TreeSessionRecord> {
         let id = Uuid::now_v7();
         let now = Timestamp::now();
+        let counters = Tally::of(&decode_trail(trail)?).entries();
         let subtrees_text = serde_json::to_string(subtrees)
             .map_err(|e| StoreError::Corrupt(format!("session sub-trees: {e}")))?;
         let event = NewEvent {
@@ -390,6 +453,7 @@ impl Store {
                 .bind(id).bind(tenant_id).bind(version.tree_id).bind(version.version).bind(conversation_id)
                 .bind(customer_id).bind(advisor_id).bind(&subtrees_text).bind(path).bind(trail).bind(now.0)
                 .execute(&mut *tx).await?;
+            add_tally!(tx, tenant_id, version.tree_id, version.version, &counters);
             insert_events!(&mut *tx, std::slice::from_ref(&event));
             tx.commit().await?;
         });
@@ -446,8 +510,16 @@ impl Store {
         trail: &str,
         finished: Option<(&str, serde_json::Value)>,
     ) -> Result<i64> {
+        // The new path was computed from `session` as loaded: if the caller
+        // expects another revision, the step was made on a view that is not
+        // this record's, and the counters' "before" would be wrong too.
+        if expected_revision != session.revision {
+            return Err(stale("session"));
+        }
         let now = Timestamp::now();
         let next = expected_revision + 1;
+        let counters =
+            Tally::change(Some(&decode_trail(&session.trail)?), &decode_trail(trail)?).entries();
         let (outcome, finished_at) = match &finished {
             Some((o, _)) => (Some(o.to_string()), Some(now.0)),
             None => (None, None),
@@ -472,6 +544,7 @@ impl Store {
             if n != 1 {
                 return Err(stale("session"));
             }
+            add_tally!(tx, session.tenant_id, session.tree_id, session.version, &counters);
             insert_events!(&mut *tx, &events);
             tx.commit().await?;
         });
@@ -493,6 +566,11 @@ impl Store {
         // 15 values a row stays far below both backends' parameter limits.
         const CHUNK: usize = 1_000;
         let now = Timestamp::now().0;
+        let mut tally = Tally::default();
+        for s in sessions {
+            tally.add(&decode_trail(&s.trail)?, 1);
+        }
+        let counters = tally.entries();
         on_pool!(&self.write, pool => {
             let mut tx = pool.begin().await?;
             for chunk in sessions.chunks(CHUNK) {
@@ -517,9 +595,55 @@ impl Store {
                 }
                 q.execute(&mut *tx).await?;
             }
+            add_tally!(tx, tenant_id, version.tree_id, version.version, &counters);
             tx.commit().await?;
         });
         Ok(())
+    }
+
+    /// The counters of one published version, or None for a version
+    /// published before they existed (its report reads the trails).
+    pub async fn tree_tally(
+        &self,
+        tenant_id: Uuid,
+        tree_id: Uuid,
+        version: i64,
+    ) -> Result<Option<Tally>> {
+        let rows: Vec<(String, i64)> = on_pool!(&self.read, p => {
+            sqlx::query("SELECT key, n FROM tree_tallies WHERE tenant_id = $1 AND tree_id = $2 AND version = $3")
+                .bind(tenant_id).bind(tree_id).bind(version).fetch_all(p).await?
+                .iter().map(|r| Ok((r.text("key")?, r.int("n")?))).collect::<Result<_>>()?
+        });
+        if !rows.iter().any(|(k, _)| k == "tally") {
+            return Ok(None);
+        }
+        let counters = rows.into_iter().filter(|(k, _)| k != "tally");
+        Tally::from_entries(counters)
+            .map(Some)
+            .map_err(|e| StoreError::Corrupt(e.to_string()))
+    }
+
+    /// Like [`Store::tree_session_trails`], for the walks that ended resolved
+    /// only: all the unjustified-return rate needs.
+    pub async fn resolved_tree_session_trails<T>(
+        &self,
+        tenant_id: Uuid,
+        tree_id: Uuid,
+        version: i64,
+        decode: impl Fn(Uuid, &str) -> Option<T>,
+    ) -> Result<Vec<T>> {
+        use futures_util::TryStreamExt;
+        let mut out = Vec::new();
+        on_pool!(&self.read, p => {
+            let mut rows = sqlx::query("SELECT conversation_id, trail FROM tree_sessions WHERE tree_id = $1 AND version = $2 AND outcome = 'resolved' AND tenant_id = $3")
+                .bind(tree_id).bind(version).bind(tenant_id).fetch(p);
+            while let Some(r) = rows.try_next().await? {
+                if let Some(t) = decode(r.uuid("conversation_id")?, &r.text("trail")?) {
+                    out.push(t);
+                }
+            }
+        });
+        Ok(out)
     }
 
     /// The conversation and trail of every session of one published version,

@@ -7,6 +7,8 @@ use std::collections::BTreeMap;
 
 use plateau_core::event::kind;
 use plateau_core::model::*;
+use plateau_core::tree::analytics::Trail;
+use plateau_core::tree::tally::Tally;
 use plateau_core::{DomainError, Timestamp};
 use plateau_store::conversations::{CustomerRef, NewConversation};
 use plateau_store::customers::NewCustomer;
@@ -152,6 +154,29 @@ async fn drafts_versions_sessions_and_blobs() {
 
         // Sessions: steps are guarded by revision; finishing writes the timeline.
         let c = conversation(s, t.id, Some("no_internet"), "jeanne@example.fr").await;
+        // A trail that does not decode is refused, and nothing is written.
+        let bad = s
+            .start_tree_session(
+                t.id,
+                &v1,
+                c.id,
+                c.customer_id,
+                None,
+                &BTreeMap::new(),
+                "{\"events\":[]}",
+                "not a trail",
+            )
+            .await
+            .unwrap_err();
+        assert!(
+            matches!(bad, StoreError::Domain(DomainError::Invalid(_))),
+            "{label}: {bad:?}"
+        );
+        assert!(s
+            .conversation_tree_sessions(t.id, c.id)
+            .await
+            .unwrap()
+            .is_empty());
         let session = s
             .start_tree_session(
                 t.id,
@@ -161,38 +186,53 @@ async fn drafts_versions_sessions_and_blobs() {
                 None,
                 &BTreeMap::new(),
                 "{\"events\":[]}",
-                "t0",
+                &trail('-', "0.0"),
             )
             .await
             .unwrap();
         let r2 = s
-            .record_tree_step(&session, 1, "{\"events\":[1]}", "t1", None)
+            .record_tree_step(
+                &session,
+                1,
+                "{\"events\":[1]}",
+                &trail('-', "0.0,1.900"),
+                None,
+            )
             .await
             .unwrap();
+        // Another tab still holding revision 1 is refused.
         assert!(conflict(
-            s.record_tree_step(&session, 1, "x", "x", None)
+            s.record_tree_step(&session, 1, "x", &trail('-', "0.0"), None)
                 .await
                 .unwrap_err()
         ));
+        // So is a step made on a record older than the revision it claims.
+        assert!(conflict(
+            s.record_tree_step(&session, r2, "x", &trail('-', "0.0"), None)
+                .await
+                .unwrap_err()
+        ));
+        let session = s.tree_session(t.id, session.id).await.unwrap();
         let payload = serde_json::json!({"outcome": "resolved"});
         s.record_tree_step(
             &session,
             r2,
             "{\"events\":[2]}",
-            "t2",
+            &trail('r', "0.0,1.900,4.1000"),
             Some(("resolved", payload)),
         )
         .await
         .unwrap();
         // A finished session accepts no more steps.
+        let finished = s.tree_session(t.id, session.id).await.unwrap();
         assert!(conflict(
-            s.record_tree_step(&session, 3, "x", "x", None)
+            s.record_tree_step(&finished, finished.revision, "x", &trail('-', "0.0"), None)
                 .await
                 .unwrap_err()
         ));
         let stored = s.tree_session(t.id, session.id).await.unwrap();
         assert_eq!(stored.outcome.as_deref(), Some("resolved"));
-        assert_eq!(stored.trail, "t2");
+        assert_eq!(stored.trail, trail('r', "0.0,1.900,4.1000"));
         assert!(stored.finished_at.is_some());
         assert!(s.tree_session(other.id, session.id).await.is_err());
         let kinds: Vec<String> = s
@@ -213,7 +253,7 @@ async fn drafts_versions_sessions_and_blobs() {
 
         assert_eq!(
             trails(s, t.id, tree.id, 1).await,
-            vec![(c.id, "t2".to_string())],
+            vec![(c.id, trail('r', "0.0,1.900,4.1000"))],
             "{label}"
         );
         assert!(trails(s, t.id, tree.id, 2).await.is_empty());
@@ -250,7 +290,7 @@ async fn drafts_versions_sessions_and_blobs() {
                 conversation_id: c.id,
                 customer_id: c.customer_id,
                 path: "{\"events\":[]}".into(),
-                trail: format!("t{i}"),
+                trail: trail(if i > 0 { 'r' } else { '-' }, "0.0,1.500"),
                 outcome: (i > 0).then(|| "resolved".to_string()),
                 started_at: Timestamp(i),
                 finished_at: None,
@@ -258,6 +298,33 @@ async fn drafts_versions_sessions_and_blobs() {
             .collect();
         s.import_tree_sessions(t.id, &v1, &imported).await.unwrap();
         assert_eq!(trails(s, t.id, tree.id, 1).await.len(), 4, "{label}");
+
+        // The counters kept by every start, step and import add up to the
+        // final trails: no trail needs reading for the report.
+        let tally = s
+            .tree_tally(t.id, tree.id, 1)
+            .await
+            .unwrap()
+            .expect("counted since publication");
+        let mut expected = Tally::default();
+        for (_, text) in trails(s, t.id, tree.id, 1).await {
+            expected.add(&Trail::decode(&text).unwrap(), 1);
+        }
+        assert_eq!(tally, expected, "{label}");
+        assert_eq!(
+            (tally.sessions, tally.resolved, tally.node(1).visits),
+            (4, 3, 4),
+            "{label}"
+        );
+        assert!(
+            s.tree_tally(other.id, tree.id, 1).await.unwrap().is_none(),
+            "{label}: other tenant"
+        );
+        let resolved = s
+            .resolved_tree_session_trails(t.id, tree.id, 1, |c, text| Some((c, text.to_string())))
+            .await
+            .unwrap();
+        assert_eq!(resolved.len(), 3, "{label}");
 
         // Blobs: per tenant, size-limited, replaced by key.
         s.put_blob(t.id, "box.png", "image/png", b"\x89PNG", None)
@@ -277,4 +344,9 @@ async fn drafts_versions_sessions_and_blobs() {
         ));
         assert_eq!(s.blobs(t.id).await.unwrap().len(), 1);
     }
+}
+
+/// A valid encoded trail ending 5 s after its start.
+fn trail(outcome: char, visits: &str) -> String {
+    format!("1|s=0|e=5000000|o={outcome}|n={visits}")
 }

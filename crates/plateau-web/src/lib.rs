@@ -63,6 +63,10 @@ pub struct Inner {
     pub(crate) tenant_cache: cache::TtlCache<plateau_core::model::Tenant>,
     /// Failed logins per account and per client address.
     pub(crate) login_throttle: cache::Throttle,
+    /// Published tree versions, parsed. They never change once published, so
+    /// the time limit only bounds memory; every conversation page with a
+    /// walk and every step would otherwise parse the whole tree again.
+    pub(crate) published_trees: cache::TtlCache<Arc<api::trees::PublishedVersion>>,
 }
 
 /// Shared by every handler; cheap to clone.
@@ -106,6 +110,7 @@ impl AppState {
             auth_cache: cache::TtlCache::new(Duration::from_secs(5)),
             tenant_cache: cache::TtlCache::new(Duration::from_secs(30)),
             login_throttle: cache::Throttle::new(10, Duration::from_secs(15 * 60)),
+            published_trees: cache::TtlCache::new(Duration::from_secs(3600)),
         }))
     }
 }

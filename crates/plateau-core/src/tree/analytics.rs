@@ -16,6 +16,7 @@ use uuid::Uuid;
 
 use super::model::{Outcome, Tree};
 use super::runner::{Path, PathEntry};
+use super::tally::Tally;
 
 /// The return window when the caller has no setting: a customer who calls
 /// back about the same thing within a week was most likely not helped.
@@ -203,7 +204,7 @@ impl Trail {
 }
 
 /// Milliseconds from `from` to `to` (both µs), clamped to what a [`Visit`] holds.
-fn ms_between(from: i64, to: i64) -> u32 {
+pub(crate) fn ms_between(from: i64, to: i64) -> u32 {
     let ms = to.saturating_sub(from).max(0) / US_PER_MS;
     u32::try_from(ms).unwrap_or(u32::MAX)
 }
@@ -392,8 +393,9 @@ pub struct Analytics {
     pub completion_rate: f64,
     /// resolved / sessions.
     pub resolution_rate: f64,
-    /// Sessions whose trail has no known node: they exit nowhere, so the sum
-    /// of node exits is `sessions - without_visits`.
+    /// Sessions whose trail has no visit, or whose last visit is no node of
+    /// this version: they exit nowhere, so the sum of node exits is
+    /// `sessions - without_visits`.
     pub without_visits: u64,
     /// Visits naming no node of this version (a corrupt or foreign trail);
     /// ignored everywhere else, counted here so they are not silently lost.
@@ -431,7 +433,8 @@ pub struct NodeStats {
     /// Median time from reaching the node to reaching the next one, in ms;
     /// a session's last visit counts (until its end) only if it has an
     /// outcome, since an abandoned screen has no meaningful end. None when
-    /// no visit had a duration.
+    /// no visit had a duration. Read from a log-bucketed histogram
+    /// ([`crate::tree::tally`]): exact below 256 ms, within 0.4 % above.
     pub median_ms: Option<f64>,
 }
 
@@ -468,8 +471,10 @@ fn rate(part: u64, whole: u64) -> f64 {
 }
 
 /// Computes the report of `tree` (the version the sessions ran) over
-/// `sessions`, streaming: memory grows with visits (for medians) and distinct
-/// paths, not with the sessions themselves.
+/// `sessions`, streaming: memory grows with distinct paths and duration
+/// buckets, not with the sessions. Same as [`Tally`]-ing every session, then
+/// [`report`] with [`return_stats`]: the server keeps the tally as walks
+/// happen and only reads the resolved sessions for the returns.
 ///
 /// Unjustified return: a session ended `resolved`, and its customer opened
 /// another conversation (not the session's own) with the same non-blank
@@ -482,149 +487,158 @@ pub fn analyse<S: Borrow<SessionFacts>>(
     returns: &Returns,
     window_days: u32,
 ) -> Analytics {
-    let n = tree.nodes.len();
-    let window_us = i64::from(window_days).saturating_mul(US_PER_DAY);
-    let mut visits = vec![0u64; n];
-    let mut reached = vec![0u64; n];
-    let mut finished_here = vec![0u64; n];
-    let mut dropped_here = vec![0u64; n];
-    let mut durations: Vec<Vec<u32>> = vec![Vec::new(); n];
-    // reached[i] counts a session once: last_seen[i] holds the session number.
-    let mut last_seen = vec![usize::MAX; n];
-    let mut paths: HashMap<Box<[u32]>, u64> = HashMap::new();
-    let mut seq: Vec<u32> = Vec::new();
-    let mut times: Vec<u32> = Vec::new();
-    let (mut sessions_n, mut resolved, mut escalated, mut unresolved) = (0u64, 0u64, 0u64, 0u64);
-    let (mut without_visits, mut unknown_visits) = (0u64, 0u64);
-    let (mut resolved_sessions, mut returned) = (0u64, 0u64);
-
-    for (number, facts) in sessions.into_iter().enumerate() {
+    let mut tally = Tally::default();
+    let mut counter = ReturnCounter::new(returns, window_days);
+    for facts in sessions {
         let facts = facts.borrow();
-        let trail = &facts.trail;
-        sessions_n += 1;
-        match trail.outcome {
-            Some(Outcome::Resolved) => resolved += 1,
-            Some(Outcome::Escalated) => escalated += 1,
-            Some(Outcome::Unresolved) => unresolved += 1,
-            None => {}
-        }
-        seq.clear();
-        times.clear();
-        for v in &trail.visits {
-            if (v.node as usize) < n {
-                seq.push(v.node);
-                times.push(v.at_ms);
-            } else {
-                unknown_visits += 1;
-            }
-        }
-        for (k, &node) in seq.iter().enumerate() {
-            let i = node as usize;
-            visits[i] += 1;
-            if last_seen[i] != number {
-                last_seen[i] = number;
-                reached[i] += 1;
-            }
-            if let Some(&next) = times.get(k + 1) {
-                durations[i].push(next.saturating_sub(times[k]));
-            }
-        }
-        match (seq.last(), trail.outcome) {
-            (None, _) => without_visits += 1,
-            (Some(&last), Some(_)) => {
-                let i = last as usize;
-                finished_here[i] += 1;
-                let end_ms = ms_between(trail.start_us, trail.end_us);
-                let at = times.last().copied().unwrap_or(end_ms);
-                durations[i].push(end_ms.saturating_sub(at));
-            }
-            (Some(&last), None) => dropped_here[last as usize] += 1,
-        }
-        if !seq.is_empty() {
-            match paths.get_mut(&seq[..]) {
-                Some(count) => *count += 1,
-                None => {
-                    paths.insert(seq.as_slice().into(), 1);
-                }
-            }
-        }
-        if trail.outcome == Some(Outcome::Resolved) {
-            resolved_sessions += 1;
-            let reason = facts.reason.as_deref().map(str::trim).unwrap_or("");
-            if !reason.is_empty()
-                && returns.came_back(
-                    &facts.customer_id,
-                    reason,
-                    &facts.conversation_id,
-                    trail.end_us,
-                    window_us,
-                )
-            {
-                returned += 1;
-            }
+        tally.add(&facts.trail, 1);
+        counter.count(facts);
+    }
+    report(tree, &tally, counter.stats())
+}
+
+/// Counts resolved sessions and their unjustified returns.
+struct ReturnCounter<'a> {
+    returns: &'a Returns,
+    window_days: u32,
+    window_us: i64,
+    resolved: u64,
+    returned: u64,
+}
+
+impl<'a> ReturnCounter<'a> {
+    fn new(returns: &'a Returns, window_days: u32) -> Self {
+        ReturnCounter {
+            returns,
+            window_days,
+            window_us: i64::from(window_days).saturating_mul(US_PER_DAY),
+            resolved: 0,
+            returned: 0,
         }
     }
 
+    fn count(&mut self, facts: &SessionFacts) {
+        if facts.trail.outcome != Some(Outcome::Resolved) {
+            return;
+        }
+        self.resolved += 1;
+        let reason = facts.reason.as_deref().map(str::trim).unwrap_or("");
+        if !reason.is_empty()
+            && self.returns.came_back(
+                &facts.customer_id,
+                reason,
+                &facts.conversation_id,
+                facts.trail.end_us,
+                self.window_us,
+            )
+        {
+            self.returned += 1;
+        }
+    }
+
+    fn stats(&self) -> ReturnStats {
+        ReturnStats {
+            window_days: self.window_days,
+            resolved_sessions: self.resolved,
+            returns: self.returned,
+            rate: rate(self.returned, self.resolved),
+        }
+    }
+}
+
+/// The unjustified returns among `sessions` (only those ended resolved are
+/// looked at, so a caller may pass just those).
+pub fn return_stats<S: Borrow<SessionFacts>>(
+    sessions: impl IntoIterator<Item = S>,
+    returns: &Returns,
+    window_days: u32,
+) -> ReturnStats {
+    let mut counter = ReturnCounter::new(returns, window_days);
+    for facts in sessions {
+        counter.count(facts.borrow());
+    }
+    counter.stats()
+}
+
+/// The report of `tree` from the counts of its sessions. Visits to node
+/// positions `tree` does not have (a trail from elsewhere) are counted in
+/// `unknown_visits` and nowhere else; a session that exits there counts
+/// among `without_visits`.
+pub fn report(tree: &Tree, tally: &Tally, returns: ReturnStats) -> Analytics {
+    let n = tree.nodes.len();
+    let count = |x: i64| u64::try_from(x).unwrap_or(0);
+    let medians = tally.medians(n);
     let nodes = tree
         .nodes
         .iter()
         .enumerate()
-        .map(|(i, node)| NodeStats {
-            id: node.id.clone(),
-            title: node.title.clone(),
-            visits: visits[i],
-            reached: reached[i],
-            exits: finished_here[i] + dropped_here[i],
-            finished_here: finished_here[i],
-            dropped_here: dropped_here[i],
-            drop_off_rate: rate(dropped_here[i], reached[i]),
-            median_ms: median(&mut durations[i]),
+        .map(|(i, node)| {
+            let c = tally.node(i);
+            let (reached, dropped) = (count(c.reached), count(c.dropped));
+            NodeStats {
+                id: node.id.clone(),
+                title: node.title.clone(),
+                visits: count(c.visits),
+                reached,
+                exits: count(c.finished + c.dropped),
+                finished_here: count(c.finished),
+                dropped_here: dropped,
+                drop_off_rate: rate(dropped, reached),
+                median_ms: medians.get(i).copied().flatten(),
+            }
         })
         .collect();
 
-    let distinct_paths = paths.len() as u64;
-    let mut counted: Vec<(Box<[u32]>, u64)> = paths.into_iter().collect();
-    let order = |a: &(Box<[u32]>, u64), b: &(Box<[u32]>, u64)| -> Ordering {
-        b.1.cmp(&a.1).then_with(|| cmp_ids(tree, &a.0, &b.0))
+    let mut distinct_paths = 0u64;
+    let mut counted: Vec<(&[u32], u64)> = Vec::new();
+    for (path, c) in tally.paths() {
+        distinct_paths += 1;
+        if path.iter().all(|&i| (i as usize) < n) {
+            counted.push((path, count(c)));
+        }
+    }
+    let order = |a: &(&[u32], u64), b: &(&[u32], u64)| -> Ordering {
+        b.1.cmp(&a.1).then_with(|| cmp_ids(tree, a.0, b.0))
     };
     if counted.len() > TOP_PATHS {
         counted.select_nth_unstable_by(TOP_PATHS, order);
         counted.truncate(TOP_PATHS);
     }
     counted.sort_unstable_by(order);
+    let sessions = count(tally.sessions);
     let top_paths = counted
         .into_iter()
-        .map(|(p, count)| PathCount {
+        .map(|(p, c)| PathCount {
             nodes: p
                 .iter()
                 .map(|&i| tree.nodes[i as usize].id.clone())
                 .collect(),
-            count,
-            share: rate(count, sessions_n),
+            count: c,
+            share: rate(c, sessions),
         })
         .collect();
 
+    let (resolved, escalated, unresolved) = (
+        count(tally.resolved),
+        count(tally.escalated),
+        count(tally.unresolved),
+    );
     let finished = resolved + escalated + unresolved;
     Analytics {
-        sessions: sessions_n,
+        sessions,
         finished,
-        abandoned: sessions_n - finished,
+        abandoned: sessions.saturating_sub(finished),
         resolved,
         escalated,
         unresolved,
-        completion_rate: rate(finished, sessions_n),
-        resolution_rate: rate(resolved, sessions_n),
-        without_visits,
-        unknown_visits,
+        completion_rate: rate(finished, sessions),
+        resolution_rate: rate(resolved, sessions),
+        without_visits: count(tally.no_visits + tally.exits_from(n)),
+        unknown_visits: count(tally.visits_from(n) + tally.foreign_visits),
         nodes,
         top_paths,
         distinct_paths,
-        returns: ReturnStats {
-            window_days,
-            resolved_sessions,
-            returns: returned,
-            rate: rate(returned, resolved_sessions),
-        },
+        returns,
     }
 }
 
@@ -632,21 +646,6 @@ pub fn analyse<S: Borrow<SessionFacts>>(
 fn cmp_ids(tree: &Tree, a: &[u32], b: &[u32]) -> Ordering {
     let id = |&i: &u32| tree.nodes[i as usize].id.as_str();
     a.iter().map(id).cmp(b.iter().map(id))
-}
-
-/// Median without sorting everything: the upper middle by selection, and for
-/// an even count the lower middle is the largest value left of it.
-fn median(values: &mut [u32]) -> Option<f64> {
-    let len = values.len();
-    if len == 0 {
-        return None;
-    }
-    let (left, &mut upper, _) = values.select_nth_unstable(len / 2);
-    if len % 2 == 1 {
-        return Some(f64::from(upper));
-    }
-    let lower = left.iter().copied().max().unwrap_or(upper);
-    Some((f64::from(lower) + f64::from(upper)) / 2.0)
 }
 
 impl Analytics {
@@ -685,7 +684,7 @@ impl Analytics {
                 &n.finished_here.to_string(),
                 &n.dropped_here.to_string(),
                 &fmt_rate(n.drop_off_rate),
-                &n.median_ms.map(|m| m.to_string()).unwrap_or_default(),
+                &n.median_ms.map(|m| format!("{m:.0}")).unwrap_or_default(),
             ]);
         }
         row(&[]);

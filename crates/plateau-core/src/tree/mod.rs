@@ -19,6 +19,7 @@ pub mod diff;
 pub mod interchange;
 pub mod model;
 pub mod runner;
+pub mod tally;
 pub mod template;
 pub mod validate;
 

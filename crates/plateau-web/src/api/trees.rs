@@ -4,6 +4,7 @@
 //! in `plateau_core::tree`; these handlers parse, authorise and store.
 
 use std::collections::{BTreeMap, BTreeSet};
+use std::sync::Arc;
 
 use axum::body::Bytes;
 use axum::extract::{Path, State};
@@ -12,10 +13,13 @@ use axum::response::{IntoResponse, Response};
 use axum::Json;
 use plateau_core::model::{Conversation, Tenant};
 use plateau_core::policy::Action;
-use plateau_core::tree::analytics::{analyse, Analytics, Returns, SessionFacts, Trail};
+use plateau_core::tree::analytics::{
+    report, return_stats, Analytics, Returns, SessionFacts, Trail,
+};
 use plateau_core::tree::interchange::{
     export_mm, export_opml, export_xmind, import_mm, import_opml, import_xmind,
 };
+use plateau_core::tree::tally::Tally;
 use plateau_core::tree::{
     diff as tree_diff, validate, CustomerAttrs, Known, NodeKind, Path as WalkPath, Problem,
     Session, SessionAction, Severity, Step, Tree, TreeDiff, WalkSummary,
@@ -92,20 +96,10 @@ pub async fn check(state: &AppState, tenant: &Tenant, tree: &Tree) -> Result<Rep
     let mut subtrees: BTreeMap<String, BTreeSet<String>> = BTreeMap::new();
     for (t, v) in state.store.published_trees(tenant.id).await? {
         // A jump can only see what the sub-tree's forms set.
-        let vars = Tree::from_json(&v.body)
-            .map(|st| {
-                st.nodes
-                    .iter()
-                    .filter_map(|n| match &n.kind {
-                        NodeKind::Form { fields, .. } => {
-                            Some(fields.iter().map(|f| f.name.clone()))
-                        }
-                        _ => None,
-                    })
-                    .flatten()
-                    .collect()
-            })
-            .unwrap_or_default();
+        let vars = match published_version(state, tenant.id, t.id, v.version).await {
+            Ok(p) => p.vars.clone(),
+            Err(_) => BTreeSet::new(),
+        };
         subtrees.insert(t.id.to_string(), vars);
     }
     let report = validate(
@@ -119,6 +113,49 @@ pub async fn check(state: &AppState, tenant: &Tenant, tree: &Tree) -> Result<Rep
         problems: report.problems.iter().map(problem_out).collect(),
         publishable: report.is_publishable(),
     })
+}
+
+/// A published version as the runner and the checks use it.
+pub struct PublishedVersion {
+    pub title: String,
+    pub tree: Tree,
+    /// The variables its forms set: all a jump into it can see.
+    pub vars: BTreeSet<String>,
+}
+
+/// One published version, parsed once per process (see `Inner::published_trees`).
+/// The key carries the tenant, so a cache hit never crosses tenants.
+pub async fn published_version(
+    state: &AppState,
+    tenant_id: Uuid,
+    tree_id: Uuid,
+    version: i64,
+) -> Result<Arc<PublishedVersion>, WebError> {
+    let key = format!("{tenant_id}:{tree_id}:{version}");
+    if let Some(hit) = state.published_trees.get(&key) {
+        return Ok(hit);
+    }
+    let v = state
+        .store
+        .tree_version(tenant_id, tree_id, version)
+        .await?;
+    let tree = stored_tree(&v.body)?;
+    let vars = tree
+        .nodes
+        .iter()
+        .filter_map(|n| match &n.kind {
+            NodeKind::Form { fields, .. } => Some(fields.iter().map(|f| f.name.clone())),
+            _ => None,
+        })
+        .flatten()
+        .collect();
+    let out = Arc::new(PublishedVersion {
+        title: v.title,
+        tree,
+        vars,
+    });
+    state.published_trees.put(key, out.clone());
+    Ok(out)
 }
 
 fn stored_tree(text: &str) -> Result<Tree, WebError> {
@@ -914,7 +951,7 @@ pub struct SessionOut {
 pub struct Walk {
     pub record: TreeSessionRecord,
     pub title: String,
-    tree: Tree,
+    tree: Arc<PublishedVersion>,
     subtrees: BTreeMap<String, Tree>,
     stored: StoredWalk,
 }
@@ -922,7 +959,7 @@ pub struct Walk {
 impl Walk {
     pub fn session(&self) -> Result<Session<'_>, WebError> {
         Session::replay(
-            &self.tree,
+            &self.tree.tree,
             &self.subtrees,
             self.stored.customer,
             &self.stored.path,
@@ -988,8 +1025,8 @@ async fn subtrees_of(
     let mut out = BTreeMap::new();
     for (r, v) in versions {
         let id = parse_id(r, "tree")?;
-        let body = state.store.tree_version(tenant.id, id, *v).await?.body;
-        out.insert(r.clone(), stored_tree(&body)?);
+        let p = published_version(state, tenant.id, id, *v).await?;
+        out.insert(r.clone(), p.tree.clone());
     }
     Ok(out)
 }
@@ -999,18 +1036,14 @@ pub async fn load_walk(
     tenant: &Tenant,
     record: TreeSessionRecord,
 ) -> Result<Walk, WebError> {
-    let version = state
-        .store
-        .tree_version(tenant.id, record.tree_id, record.version)
-        .await?;
-    let tree = stored_tree(&version.body)?;
+    let version = published_version(state, tenant.id, record.tree_id, record.version).await?;
     let subtrees = subtrees_of(state, tenant, &record.subtrees).await?;
     let stored: StoredWalk = serde_json::from_str(&record.path)
         .map_err(|e| WebError::Internal(anyhow::anyhow!("stored walk: {e}")))?;
     Ok(Walk {
         record,
-        title: version.title,
-        tree,
+        title: version.title.clone(),
+        tree: version,
         subtrees,
         stored,
     })
@@ -1189,7 +1222,7 @@ pub async fn act(
         });
         (
             walk_text(walk.stored.customer, s.path())?,
-            trail_text(&walk.tree, s.path()),
+            trail_text(&walk.tree.tree, s.path()),
             finished,
             view_of(&s)?,
         )
@@ -1341,8 +1374,10 @@ pub struct AnalyticsQuery {
     pub format: Option<String>,
 }
 
-/// Analytics of one published version: loads the compact trails and the
-/// customers' later conversations, then the core does the counting.
+/// Analytics of one published version: the counters kept as walks happen,
+/// and for the unjustified returns the resolved walks and their customers'
+/// later conversations. A version published before the counters existed is
+/// counted from all its trails instead.
 pub async fn version_analytics(
     store: &plateau_store::Store,
     tenant_id: Uuid,
@@ -1352,18 +1387,26 @@ pub async fn version_analytics(
 ) -> Result<Analytics, WebError> {
     let v = store.tree_version(tenant_id, tree_id, version).await?;
     let tree = stored_tree(&v.body)?;
-    let trails = store
-        .tree_session_trails(tenant_id, tree_id, version, |conversation_id, text| {
-            // A trail that does not decode is a bug, not a reason to hide the rest.
-            match Trail::decode(text) {
-                Ok(trail) => Some((conversation_id, trail)),
-                Err(e) => {
-                    tracing::warn!(error = %e, "skipping an unreadable session trail");
-                    None
-                }
+    let tally = store.tree_tally(tenant_id, tree_id, version).await?;
+    let decode = |conversation_id, text: &str| {
+        // A trail that does not decode is a bug, not a reason to hide the rest.
+        match Trail::decode(text) {
+            Ok(trail) => Some((conversation_id, trail)),
+            Err(e) => {
+                tracing::warn!(error = %e, "skipping an unreadable session trail");
+                None
             }
-        })
-        .await?;
+        }
+    };
+    let trails = if tally.is_some() {
+        store
+            .resolved_tree_session_trails(tenant_id, tree_id, version, decode)
+            .await?
+    } else {
+        store
+            .tree_session_trails(tenant_id, tree_id, version, decode)
+            .await?
+    };
     // Reasons and customers per conversation, read once per conversation
     // rather than joined on every session.
     let mut ids: Vec<Uuid> = trails.iter().map(|(c, _)| *c).collect();
@@ -1409,7 +1452,18 @@ pub async fn version_analytics(
             r.conversation_id,
         )
     }));
-    Ok(analyse(&tree, &facts, &returns, window_days))
+    let tally = tally.unwrap_or_else(|| {
+        let mut t = Tally::default();
+        for f in &facts {
+            t.add(&f.trail, 1);
+        }
+        t
+    });
+    Ok(report(
+        &tree,
+        &tally,
+        return_stats(&facts, &returns, window_days),
+    ))
 }
 
 #[utoipa::path(get, path = "/api/v1/tenants/{tenant}/trees/{id}/versions/{version}/analytics", tag = "trees", params(("tenant" = String, Path), ("id" = String, Path), ("version" = i64, Path), ("window_days" = Option<u32>, Query), ("format" = Option<String>, Query, description = "json or csv")), responses((status = 200, body = Object)))]
