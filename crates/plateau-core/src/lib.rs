@@ -2,6 +2,7 @@
 //! advisors, customers, conversations, messages), its validation rules and the
 //! role policy. Pure code with no I/O, so every rule is unit- and property-tested.
 
+pub mod channels;
 pub mod error;
 pub mod event;
 pub mod knowledge;

@@ -67,6 +67,39 @@ pub fn phone_e164(value: &str) -> Result<String, String> {
     Ok(format!("+{digits}"))
 }
 
+/// A number as a PBX or a customer types it, to E.164: international forms
+/// (`+33…`, `0033…`) as they are, and a national form (`06 12 34 56 78`,
+/// one trunk `0` dropped) read in the country whose calling code is
+/// `country_code` (the site's or the brand's), e.g. `"33"`. This is how a
+/// call's caller id finds the customer whose card says `+33612345678`.
+pub fn phone_e164_in(value: &str, country_code: &str) -> Result<String, String> {
+    let v = value.trim();
+    // Separators first, so "(02) …" shows its trunk 0.
+    let compact: String = v
+        .chars()
+        .filter(|c| !matches!(c, ' ' | '.' | '-' | '(' | ')'))
+        .collect();
+    if compact.starts_with('+') {
+        return phone_e164(&compact);
+    }
+    if let Some(rest) = compact.strip_prefix("00") {
+        return phone_e164(&format!("+{rest}"));
+    }
+    let cc = country_code.trim().trim_start_matches('+');
+    if cc.is_empty()
+        || cc.len() > 3
+        || !cc.bytes().all(|b| b.is_ascii_digit())
+        || cc.starts_with('0')
+    {
+        return Err(format!(
+            "'{country_code}' is not a country calling code like 33"
+        ));
+    }
+    let national = compact.strip_prefix('0').unwrap_or(&compact);
+    phone_e164(&format!("+{cc}{national}"))
+        .map_err(|_| format!("'{v}' is not a phone number (national or like +33612345678)"))
+}
+
 /// A social handle as `network:@handle`, lower-cased, e.g. `twitter:@jdupont`.
 pub fn social_handle(value: &str) -> Result<String, String> {
     let v = value.trim().to_lowercase();
@@ -166,6 +199,30 @@ mod tests {
         ] {
             assert!(email(bad).is_err(), "{bad} accepted");
         }
+    }
+
+    #[test]
+    fn national_phones() {
+        assert_eq!(
+            phone_e164_in("06 12 34 56 78", "33").unwrap(),
+            "+33612345678"
+        );
+        assert_eq!(
+            phone_e164_in("0033 6 12 34 56 78", "33").unwrap(),
+            "+33612345678"
+        );
+        assert_eq!(
+            phone_e164_in("+61 2 9374 4000", "33").unwrap(),
+            "+61293744000"
+        );
+        assert_eq!(
+            phone_e164_in("(02) 9374 4000", "+61").unwrap(),
+            "+61293744000"
+        );
+        assert!(phone_e164_in("06 12", "33").is_err());
+        assert!(phone_e164_in("06 12 34 56 78", "0").is_err());
+        assert!(phone_e164_in("06 12 34 56 78", "x").is_err());
+        assert!(phone_e164_in("anonymous", "33").is_err());
     }
 
     #[test]

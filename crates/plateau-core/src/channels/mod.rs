@@ -1,0 +1,7 @@
+//! The channels' rules that need no network: how an inbound e-mail is
+//! classified and threaded, how outbound replies are addressed, and how a
+//! connector's webhook is authenticated. The server's receivers and senders
+//! (SMTP, IMAP, HTTP) call these and keep the I/O to themselves.
+
+pub mod mail;
+pub mod signature;
