@@ -623,24 +623,22 @@ impl Store {
             .map_err(|e| StoreError::Corrupt(e.to_string()))
     }
 
-    /// Like [`Store::tree_session_trails`], for the walks that ended resolved
-    /// only: all the unjustified-return rate needs.
-    pub async fn resolved_tree_session_trails<T>(
+    /// The conversation and end of every walk of one version that ended
+    /// resolved: all the unjustified-return rate needs. Read from an index
+    /// that covers it, so the rows (with their paths) are never visited.
+    pub async fn resolved_tree_sessions(
         &self,
         tenant_id: Uuid,
         tree_id: Uuid,
         version: i64,
-        decode: impl Fn(Uuid, &str) -> Option<T>,
-    ) -> Result<Vec<T>> {
+    ) -> Result<Vec<(Uuid, Timestamp)>> {
         use futures_util::TryStreamExt;
         let mut out = Vec::new();
         on_pool!(&self.read, p => {
-            let mut rows = sqlx::query("SELECT conversation_id, trail FROM tree_sessions WHERE tree_id = $1 AND version = $2 AND outcome = 'resolved' AND tenant_id = $3")
+            let mut rows = sqlx::query("SELECT conversation_id, finished_at FROM tree_sessions WHERE tree_id = $1 AND version = $2 AND outcome = 'resolved' AND tenant_id = $3 AND finished_at IS NOT NULL")
                 .bind(tree_id).bind(version).bind(tenant_id).fetch(p);
             while let Some(r) = rows.try_next().await? {
-                if let Some(t) = decode(r.uuid("conversation_id")?, &r.text("trail")?) {
-                    out.push(t);
-                }
+                out.push((r.uuid("conversation_id")?, r.ts("finished_at")?));
             }
         });
         Ok(out)

@@ -320,11 +320,16 @@ async fn drafts_versions_sessions_and_blobs() {
             s.tree_tally(other.id, tree.id, 1).await.unwrap().is_none(),
             "{label}: other tenant"
         );
-        let resolved = s
-            .resolved_tree_session_trails(t.id, tree.id, 1, |c, text| Some((c, text.to_string())))
-            .await
-            .unwrap();
+        let resolved = s.resolved_tree_sessions(t.id, tree.id, 1).await.unwrap();
         assert_eq!(resolved.len(), 3, "{label}");
+        assert!(resolved.iter().all(|(conv, _)| *conv == c.id), "{label}");
+        assert!(
+            s.resolved_tree_sessions(other.id, tree.id, 1)
+                .await
+                .unwrap()
+                .is_empty(),
+            "{label}"
+        );
 
         // Blobs: per tenant, size-limited, replaced by key.
         s.put_blob(t.id, "box.png", "image/png", b"\x89PNG", None)

@@ -224,9 +224,7 @@ async fn main() -> anyhow::Result<()> {
         scans.push(t.elapsed().as_secs_f64());
         assert_eq!(rows.len(), sessions);
         let t = Instant::now();
-        store
-            .resolved_tree_session_trails(tenant.id, rec.id, 1, |_, _| Some(()))
-            .await?;
+        store.resolved_tree_sessions(tenant.id, rec.id, 1).await?;
         loads.push(t.elapsed().as_secs_f64());
         let t = Instant::now();
         let a = plateau_web::api::trees::version_analytics(&store, tenant.id, rec.id, 1, 7)
@@ -254,7 +252,7 @@ async fn main() -> anyhow::Result<()> {
         a.distinct_paths
     );
     println!(
-        "analytics end to end: median {:.3} s (min {:.3}, max {:.3}); of which reading the resolved trails: median {:.3} s; reading every trail (what the counters replace): median {:.3} s",
+        "analytics end to end: median {:.3} s (min {:.3}, max {:.3}); of which reading the resolved walks: median {:.3} s; reading every trail (what the counters replace): median {:.3} s",
         runs[2], runs[0], runs[4], loads[2], scans[2]
     );
     store.close().await;

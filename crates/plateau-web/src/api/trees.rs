@@ -1399,9 +1399,21 @@ pub async fn version_analytics(
         }
     };
     let trails = if tally.is_some() {
+        // The returns need only who and when: a trail standing for the end.
         store
-            .resolved_tree_session_trails(tenant_id, tree_id, version, decode)
+            .resolved_tree_sessions(tenant_id, tree_id, version)
             .await?
+            .into_iter()
+            .map(|(conversation_id, end)| {
+                let trail = Trail {
+                    start_us: end.0,
+                    end_us: end.0,
+                    outcome: Some(plateau_core::tree::Outcome::Resolved),
+                    visits: Vec::new(),
+                };
+                (conversation_id, trail)
+            })
+            .collect()
     } else {
         store
             .tree_session_trails(tenant_id, tree_id, version, decode)
