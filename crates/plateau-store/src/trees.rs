@@ -157,26 +157,14 @@ const TALLY_CHUNK: usize = 1_000;
 
 /// `INSERT … ON CONFLICT DO UPDATE` adding `n` to each counter, for `rows` rows.
 fn add_tally_sql(rows: usize) -> String {
-    let mut sql =
-        String::from("INSERT INTO tree_tallies (tree_id, version, tenant_id, key, n) VALUES ");
-    for i in 0..rows {
-        let b = i * 5;
-        if i > 0 {
-            sql.push(',');
-        }
-        sql.push_str(&format!(
-            "(${}, ${}, ${}, ${}, ${})",
-            b + 1,
-            b + 2,
-            b + 3,
-            b + 4,
-            b + 5
-        ));
-    }
-    sql.push_str(
-        " ON CONFLICT (tree_id, version, key) DO UPDATE SET n = tree_tallies.n + excluded.n",
-    );
-    sql
+    let values: Vec<String> = (0..rows)
+        .map(|i| format!("({})", placeholders(i * 5 + 1, 5)))
+        .collect();
+    format!(
+        "INSERT INTO tree_tallies (tree_id, version, tenant_id, key, n) VALUES {} \
+         ON CONFLICT (tree_id, version, key) DO UPDATE SET n = tree_tallies.n + excluded.n",
+        values.join(",")
+    )
 }
 
 /// Adds counter changes inside the caller's transaction. Entries come sorted

@@ -186,14 +186,6 @@ impl Tally {
         bump(&mut self.times, (node, bucket(ms)), sign);
     }
 
-    /// Adds every count of `other`.
-    pub fn merge(&mut self, other: &Tally) {
-        for (key, n) in other.entries() {
-            // Keys written by entries() always parse.
-            let _ = self.add_entry(&key, n);
-        }
-    }
-
     /// The counts of node `i` (zero past the nodes seen).
     pub fn node(&self, i: usize) -> NodeCounts {
         self.nodes.get(i).copied().unwrap_or_default()
