@@ -4,4 +4,5 @@
 //! (SMTP, IMAP, HTTP) call these and keep the I/O to themselves.
 
 pub mod mail;
+pub mod mime;
 pub mod signature;
