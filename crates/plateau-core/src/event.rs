@@ -72,6 +72,18 @@ pub mod kind {
     pub const TREE_SESSION_FINISHED: &str = "tree.session_finished";
     /// Subject: none; the payload names the key.
     pub const BLOB_STORED: &str = "blob.stored";
+
+    // Inbound e-mail. Subject: the mail_inbound row.
+    /// A message that could not become a conversation message: payload has
+    /// the reason. Administrators see these as dead letters.
+    pub const MAIL_DEAD_LETTERED: &str = "mail.dead_lettered";
+    /// An auto-reply, bounce or bulk message, stored without opening a
+    /// conversation; `conversation_id` in the payload when it threads to one.
+    pub const MAIL_MACHINE_RECEIVED: &str = "mail.machine_received";
+    /// A dead letter processed again or discarded by an administrator.
+    pub const MAIL_DEAD_LETTER_RESOLVED: &str = "mail.dead_letter_resolved";
+    /// Subject: none; payload has the address and team.
+    pub const MAILBOX_UPDATED: &str = "mailbox.updated";
 }
 
 /// One committed entry of the event log.

@@ -353,7 +353,7 @@ pub(crate) async fn write_sqlite(
 impl Store {
     /// Rejects an assignee who is not a working member of the tenant, and a
     /// team from another tenant: ids from elsewhere must never be linked in.
-    async fn check_links(
+    pub(crate) async fn check_links(
         &self,
         tenant_id: Uuid,
         assignee: Option<Uuid>,

@@ -11,6 +11,7 @@ pub mod error;
 pub mod events;
 mod group_commit;
 pub mod knowledge;
+pub mod mail;
 pub mod migrate;
 pub mod routing;
 mod row;

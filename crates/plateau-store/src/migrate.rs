@@ -77,6 +77,12 @@ pub const MIGRATIONS: &[Migration] = &[
         sqlite: include_str!("../migrations/sqlite/0013_tree_tallies.sql"),
         postgres: include_str!("../migrations/postgres/0013_tree_tallies.sql"),
     },
+    Migration {
+        version: 14,
+        name: "mail_in",
+        sqlite: include_str!("../migrations/sqlite/0014_mail_in.sql"),
+        postgres: include_str!("../migrations/postgres/0014_mail_in.sql"),
+    },
 ];
 
 const CREATE_TABLE: &str = "CREATE TABLE IF NOT EXISTS schema_migrations (

@@ -8,6 +8,7 @@ mod cache;
 pub mod error;
 pub mod i18n;
 pub mod indexer;
+pub mod mail_in;
 pub mod markdown;
 mod ops;
 mod realtime;
@@ -67,6 +68,9 @@ pub struct Inner {
     /// the time limit only bounds memory; every conversation page with a
     /// walk and every step would otherwise parse the whole tree again.
     pub(crate) published_trees: cache::TtlCache<Arc<api::trees::PublishedVersion>>,
+    /// Wakes the inbound-mail worker when a receiver stored a message or an
+    /// administrator replayed one.
+    pub mail_wake: mail_in::MailWake,
 }
 
 /// Shared by every handler; cheap to clone.
@@ -100,6 +104,8 @@ impl AppState {
         let (stopping, _) = tokio::sync::watch::channel(false);
         indexer::spawn(store.clone(), search.clone(), &events, stopping.subscribe());
         router_service::spawn(store.clone(), &events, stopping.subscribe());
+        let mail_wake = mail_in::MailWake::default();
+        mail_in::spawn(store.clone(), mail_wake.clone(), stopping.subscribe());
         AppState(Arc::new(Inner {
             store,
             events,
@@ -111,6 +117,7 @@ impl AppState {
             tenant_cache: cache::TtlCache::new(Duration::from_secs(30)),
             login_throttle: cache::Throttle::new(10, Duration::from_secs(15 * 60)),
             published_trees: cache::TtlCache::new(Duration::from_secs(3600)),
+            mail_wake,
         }))
     }
 }

@@ -363,6 +363,14 @@ pub async fn seed(store: &Store, progress: bool) -> anyhow::Result<bool> {
             .await?;
         team_ids[*b].push((name, team.id, *tier));
     }
+    // Each brand's support address delivers to its first N1 team when the
+    // server receives mail (`serve --smtp-listen`).
+    for (b, t) in tenants.iter().enumerate() {
+        let first_team = team_ids[b].first().map(|x| x.1);
+        store
+            .put_mailbox(t.id, &format!("support@{}.demo", t.slug), first_team, None)
+            .await?;
+    }
 
     // People. Level-1 advisors in Casablanca and Cape Town serve both brands,
     // as outsourcers' floors do.

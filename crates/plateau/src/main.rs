@@ -58,6 +58,15 @@ enum Command {
         /// Seed the demo contact centre on first start.
         #[arg(long, env = "PLATEAU_DEMO")]
         demo: bool,
+        /// Also receive e-mail over SMTP on this address (e.g. 127.0.0.1:2525),
+        /// for a mail server that relays the brands' support addresses.
+        /// No TLS: listen on loopback or a private network.
+        #[arg(long, env = "PLATEAU_SMTP_LISTEN")]
+        smtp_listen: Option<String>,
+        /// Speak LMTP instead of SMTP on --smtp-listen (for Postfix/Dovecot
+        /// `lmtp:` transports).
+        #[arg(long, env = "PLATEAU_LMTP", requires = "smtp_listen")]
+        lmtp: bool,
     },
     /// Apply database migrations and exit.
     Migrate {
@@ -594,6 +603,8 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             db,
             listen,
             demo: with_demo,
+            smtp_listen,
+            lmtp,
         } => {
             init_logging(&log_format);
             let r = resolve(&file, &db, listen)?;
@@ -631,6 +642,33 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             };
             let index = std::sync::Arc::new(open_index(&r.data_dir, options)?);
             let state = AppState::with_search(store.clone(), r.web, index);
+            if let Some(smtp) = smtp_listen {
+                let addr: SocketAddr = smtp.parse().with_context(|| {
+                    format!("--smtp-listen {smtp:?} is not an address like 127.0.0.1:2525")
+                })?;
+                let listener = tokio::net::TcpListener::bind(addr)
+                    .await
+                    .with_context(|| format!("cannot listen for mail on {addr}"))?;
+                let proto = if lmtp { "LMTP" } else { "SMTP" };
+                println!("Receiving mail ({proto}) on {}", listener.local_addr()?);
+                let config = plateau_web::mail_in::smtp::SmtpConfig {
+                    lmtp,
+                    ..Default::default()
+                };
+                let (store, wake, stopping) = (
+                    store.clone(),
+                    state.mail_wake.clone(),
+                    state.stopping.subscribe(),
+                );
+                tokio::spawn(async move {
+                    if let Err(e) =
+                        plateau_web::mail_in::smtp::serve(listener, store, wake, config, stopping)
+                            .await
+                    {
+                        tracing::error!(error = %e, "mail receiver stopped");
+                    }
+                });
+            }
             spawn_heap_trimmer();
             // Keep SQLite's planner statistics fresh as tables grow.
             let optimizer = store.clone();

@@ -227,7 +227,9 @@ mod tests {
              Content-Type: text/plain; charset=ISO-8859-1\n\
              Content-Transfer-Encoding: 8bit\n\n",
         );
-        raw.extend_from_slice(b"Bonjour, la box clignote en orange depuis hier. Merci d'avance.\xe9\r\n");
+        raw.extend_from_slice(
+            b"Bonjour, la box clignote en orange depuis hier. Merci d'avance.\xe9\r\n",
+        );
         let m = parse(&raw).unwrap();
         assert_eq!(m.headers.from.as_deref(), Some("renee.dupre@example.fr"));
         assert_eq!(m.from_name.as_deref(), Some("Renée Dupré"));

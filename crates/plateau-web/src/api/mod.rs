@@ -9,6 +9,7 @@ pub mod conversations;
 mod customers;
 mod directory;
 pub mod knowledge;
+mod mail;
 mod me;
 pub mod offers;
 pub mod routing;
@@ -75,6 +76,24 @@ pub fn routes() -> Router<AppState> {
         .route(
             "/tenants",
             get(directory::list_tenants).post(directory::create_tenant),
+        )
+        .route("/tenants/{tenant}/mailboxes", get(mail::list_mailboxes))
+        .route(
+            "/tenants/{tenant}/mailboxes/{address}",
+            put(mail::put_mailbox).delete(mail::delete_mailbox),
+        )
+        .route("/tenants/{tenant}/mail/inbound", get(mail::list_inbound))
+        .route(
+            "/tenants/{tenant}/mail/inbound/{id}/raw",
+            get(mail::raw_inbound),
+        )
+        .route(
+            "/tenants/{tenant}/mail/inbound/{id}/replay",
+            post(mail::replay),
+        )
+        .route(
+            "/tenants/{tenant}/mail/inbound/{id}/discard",
+            post(mail::discard),
         )
         .route(
             "/tenants/{tenant}/sites",
@@ -269,6 +288,8 @@ pub fn routes() -> Router<AppState> {
         advisors::mine, advisors::declare, advisors::postpone_break, advisors::tenant,
         advisors::get_profile, advisors::put_profile,
         availability::tenant, availability::set_hours, availability::public,
+        mail::list_mailboxes, mail::put_mailbox, mail::delete_mailbox, mail::list_inbound,
+        mail::raw_inbound, mail::replay, mail::discard,
         routing::get, routing::put,
         offers::mine, offers::accept, offers::reject,
         directory::list_tenants, directory::create_tenant, directory::list_sites, directory::create_site,

@@ -13,6 +13,7 @@ mod directory;
 mod indexer;
 mod knowledge;
 mod knowledge_ui;
+mod mail_in;
 mod presence;
 mod realtime;
 mod roles;

@@ -1,0 +1,351 @@
+//! Inbound e-mail, from a stored raw message to a conversation message: the
+//! worker that processes what receivers accepted, and the receivers
+//! themselves (`smtp`). Receivers only store and acknowledge; everything that
+//! can fail after that ends as a visible state of the stored message
+//! (ingested, machine, duplicate, dead), never as a lost message.
+
+pub mod smtp;
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use plateau_core::channels::mail::{self, machine_mail, normalise_address, Thread};
+use plateau_core::channels::mime;
+use plateau_core::model::{
+    Attachment, Channel, ContractTier, CustomerProfile, Direction, IdentityKind, Language,
+    Priority, Status,
+};
+use plateau_core::Timestamp;
+use plateau_store::conversations::{CustomerRef, NewConversation, NewMessage};
+use plateau_store::customers::NewCustomer;
+use plateau_store::mail::{Claim, InboundMail, InboundState};
+use plateau_store::Store;
+use tokio::sync::{watch, Notify};
+use uuid::Uuid;
+
+/// Look for pending mail this often even without a wake-up: another server
+/// process may have accepted it, or a replay was requested there.
+const POLL: Duration = Duration::from_secs(10);
+/// A message taken this long ago and still not finished belonged to a
+/// worker that died; it goes back to pending.
+const STALE_AFTER_US: i64 = 5 * 60 * 1_000_000;
+const BATCH: i64 = 100;
+
+/// Wakes the worker when a receiver has stored a message.
+#[derive(Clone, Default)]
+pub struct MailWake(Arc<Notify>);
+
+impl MailWake {
+    pub fn wake(&self) {
+        self.0.notify_one();
+    }
+}
+
+/// Starts the worker: it processes what a crash left pending, then each
+/// message as receivers store it.
+pub fn spawn(store: Store, wake: MailWake, mut stopping: watch::Receiver<bool>) {
+    tokio::spawn(async move {
+        loop {
+            if let Err(e) = drain(&store).await {
+                tracing::warn!(error = %e, "inbound mail: pass failed; retrying");
+            }
+            tokio::select! {
+                _ = wake.0.notified() => {}
+                _ = tokio::time::sleep(POLL) => {}
+                _ = stopping.changed() => return,
+            }
+        }
+    });
+}
+
+/// Processes every pending message; returns how many were processed.
+pub async fn drain(store: &Store) -> plateau_store::Result<usize> {
+    store
+        .requeue_stale_mail(Timestamp(Timestamp::now().0 - STALE_AFTER_US))
+        .await?;
+    let mut done = 0;
+    loop {
+        let pending = store.pending_mails(BATCH).await?;
+        if pending.is_empty() {
+            return Ok(done);
+        }
+        let mut took_any = false;
+        for m in pending {
+            if store.take_mail(m.tenant_id, m.id).await? {
+                took_any = true;
+                process(store, &m).await?;
+                done += 1;
+            }
+        }
+        if !took_any {
+            return Ok(done);
+        }
+    }
+}
+
+/// The outcome of one message, before it is written down.
+struct Outcome {
+    state: InboundState,
+    detail: Option<String>,
+    conversation_id: Option<Uuid>,
+    message_uuid: Option<Uuid>,
+}
+
+impl Outcome {
+    fn dead(reason: impl Into<String>) -> Self {
+        Outcome {
+            state: InboundState::Dead,
+            detail: Some(reason.into()),
+            conversation_id: None,
+            message_uuid: None,
+        }
+    }
+}
+
+/// Processes one taken message and records how it ended. Only a failure to
+/// record that leaves it in `processing`, to be requeued later.
+pub async fn process(store: &Store, m: &InboundMail) -> plateau_store::Result<InboundState> {
+    let mut message_id = None;
+    let outcome = match ingest(store, m, &mut message_id).await {
+        Ok(o) => o,
+        Err(e) => Outcome::dead(e.to_string()),
+    };
+    store
+        .finish_mail(
+            m.tenant_id,
+            m.id,
+            outcome.state,
+            outcome.detail.as_deref(),
+            outcome.conversation_id,
+            outcome.message_uuid,
+            message_id.as_deref(),
+        )
+        .await?;
+    if outcome.state == InboundState::Dead {
+        tracing::warn!(inbound = %m.id, reason = ?outcome.detail, "inbound mail: dead letter");
+    }
+    Ok(outcome.state)
+}
+
+async fn ingest(
+    store: &Store,
+    m: &InboundMail,
+    message_id: &mut Option<String>,
+) -> plateau_store::Result<Outcome> {
+    let raw = store.inbound_raw(m.tenant_id, m.id).await?;
+    let parsed = match mime::parse(&raw) {
+        Ok(p) => p,
+        Err(e) => return Ok(Outcome::dead(e.to_string())),
+    };
+    let h = &parsed.headers;
+    if let Some(mid) = &h.message_id {
+        match store.claim_message_id(m.tenant_id, mid, m.id).await? {
+            Claim::Duplicate => {
+                return Ok(Outcome {
+                    state: InboundState::Duplicate,
+                    detail: Some(format!("Message-ID <{mid}> was already received")),
+                    conversation_id: None,
+                    message_uuid: None,
+                })
+            }
+            // The same row got as far as its conversation before a crash:
+            // the message is there; only the bookkeeping was missing.
+            Claim::Mine {
+                conversation_id: Some(c),
+            } => {
+                return Ok(Outcome {
+                    state: InboundState::Ingested,
+                    detail: Some("recovered after a restart".into()),
+                    conversation_id: Some(c),
+                    message_uuid: None,
+                })
+            }
+            Claim::Mine {
+                conversation_id: None,
+            } => *message_id = Some(mid.clone()),
+        }
+    }
+    let from = h.from.clone().unwrap_or_default();
+    let customer = store
+        .customer_by_identity(m.tenant_id, IdentityKind::Email, &from)
+        .await?;
+
+    let known = store
+        .conversations_by_message_ids(m.tenant_id, &mail::replied_ids(h))
+        .await?;
+    let by_number = match (mail::subject_number(&h.subject), &customer) {
+        (Some(n), Some(c)) => store
+            .conversation_by_number(m.tenant_id, n)
+            .await
+            .ok()
+            .filter(|conv| conv.customer_id == c.id),
+        _ => None,
+    };
+    let thread = mail::thread(
+        h,
+        |id| known.iter().find(|(k, _)| k == id).map(|(_, c)| *c),
+        |n| by_number.as_ref().filter(|c| c.number == n).map(|c| c.id),
+    );
+    let threaded = match thread {
+        Thread::Existing { conversation, .. } => Some(conversation),
+        Thread::New => None,
+    };
+
+    if let Some(verdict) = machine_mail(h) {
+        return Ok(Outcome {
+            state: InboundState::Machine,
+            detail: Some(verdict.as_str().to_string()),
+            conversation_id: threaded,
+            message_uuid: None,
+        });
+    }
+
+    let mut attachments = Vec::with_capacity(parsed.attachments.len());
+    for (i, a) in parsed.attachments.iter().enumerate() {
+        let key = format!("mail/{}/{}-{}", m.id, i + 1, a.file_name);
+        let meta = store
+            .put_blob(m.tenant_id, &key, &a.content_type, &a.data, None)
+            .await?;
+        attachments.push(Attachment {
+            file_name: a.file_name.clone(),
+            content_type: a.content_type.clone(),
+            size_bytes: meta.size_bytes,
+            blob_key: Some(meta.key),
+        });
+    }
+    let at = Some(Timestamp::now());
+
+    // A reply to a closed conversation opens a new one, as a new request.
+    let open_thread = match threaded {
+        Some(c) => {
+            let conv = store.conversation(m.tenant_id, c).await?;
+            (conv.status != Status::Closed).then_some(conv)
+        }
+        None => None,
+    };
+    if let Some(conv) = open_thread {
+        let (msg, conv) = store
+            .add_message(
+                m.tenant_id,
+                conv.id,
+                NewMessage {
+                    direction: Direction::Inbound,
+                    channel: Channel::Email,
+                    author_id: None,
+                    body: parsed.text.clone(),
+                    attachments,
+                    then_status: None,
+                    at,
+                },
+                None,
+            )
+            .await?;
+        return Ok(Outcome {
+            state: InboundState::Ingested,
+            detail: None,
+            conversation_id: Some(conv.id),
+            message_uuid: Some(msg.id),
+        });
+    }
+
+    let team_id = store
+        .mailbox(&normalise_address(&m.envelope_to))
+        .await?
+        .filter(|mb| mb.tenant_id == m.tenant_id)
+        .and_then(|mb| mb.team_id);
+    let customer = match customer {
+        Some(c) => CustomerRef::Existing(c.id),
+        None => CustomerRef::New(NewCustomer {
+            name: parsed
+                .from_name
+                .clone()
+                .unwrap_or_else(|| from.split('@').next().unwrap_or(&from).to_string()),
+            profile: CustomerProfile {
+                age_band: None,
+                tech_appetite: None,
+                value_tier: None,
+                contract_tier: ContractTier::Standard,
+                language: guess_language(&parsed.text),
+                preferred_channel: Some(Channel::Email),
+            },
+            identities: vec![(IdentityKind::Email, from.clone())],
+        }),
+    };
+    let subject = if h.subject.is_empty() {
+        "(no subject)".to_string()
+    } else {
+        h.subject.chars().take(200).collect()
+    };
+    let conv = store
+        .create_conversation(
+            m.tenant_id,
+            NewConversation {
+                customer,
+                subject,
+                channel: Channel::Email,
+                direction: Direction::Inbound,
+                body: parsed.text.clone(),
+                priority: Priority::Normal,
+                reason: None,
+                tags: Vec::new(),
+                team_id,
+                assignee_id: None,
+                language: Some(guess_language(&parsed.text)),
+                attachments,
+                at,
+            },
+            None,
+        )
+        .await?;
+    Ok(Outcome {
+        state: InboundState::Ingested,
+        detail: None,
+        conversation_id: Some(conv.id),
+        message_uuid: None,
+    })
+}
+
+/// French or English from the most common short words: enough to pick the
+/// search analyser and the reply templates; an advisor can correct it.
+fn guess_language(text: &str) -> Language {
+    const FR: &[&str] = &[
+        "le", "la", "les", "de", "des", "et", "est", "je", "vous", "pas", "une", "mon", "ma",
+        "pour", "bonjour", "merci",
+    ];
+    const EN: &[&str] = &[
+        "the", "and", "is", "i", "you", "not", "my", "for", "to", "of", "hello", "thanks", "it",
+        "with",
+    ];
+    let (mut fr, mut en) = (0, 0);
+    for w in text
+        .split(|c: char| !c.is_alphabetic())
+        .take(400)
+        .map(str::to_lowercase)
+    {
+        fr += usize::from(FR.contains(&w.as_str()));
+        en += usize::from(EN.contains(&w.as_str()));
+    }
+    if en > fr {
+        Language::En
+    } else {
+        Language::Fr
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn language_follows_the_common_words() {
+        assert_eq!(
+            guess_language("Bonjour, ma box ne marche pas depuis hier. Merci"),
+            Language::Fr
+        );
+        assert_eq!(
+            guess_language("Hello, my router is not working and the light is red."),
+            Language::En
+        );
+        assert_eq!(guess_language(""), Language::Fr);
+    }
+}
