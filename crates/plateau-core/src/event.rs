@@ -84,6 +84,9 @@ pub mod kind {
     pub const MAIL_DEAD_LETTER_RESOLVED: &str = "mail.dead_letter_resolved";
     /// Subject: none; payload has the address and team.
     pub const MAILBOX_UPDATED: &str = "mailbox.updated";
+    /// An e-mail reply was delivered, or an attempt failed. Subject: the
+    /// conversation; payload: the message id, the state and the error.
+    pub const MAIL_DELIVERY_CHANGED: &str = "mail.delivery_changed";
 }
 
 /// One committed entry of the event log.

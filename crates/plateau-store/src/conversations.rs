@@ -723,8 +723,18 @@ impl Store {
     ) -> Result<(Message, Conversation)> {
         let body = validate::text(&new.body, validate::MAX_BODY)
             .map_err(|m| DomainError::field("body", m))?;
+        // A live reply by e-mail is queued for delivery with the message;
+        // back-dated ones (imports, the demo) are history, already sent.
+        let deliver = new.direction == Direction::Outbound
+            && new.channel == Channel::Email
+            && new.at.is_none();
         for _ in 0..5 {
             let c = self.conversation(tenant_id, conversation_id).await?;
+            let mail_to = if deliver {
+                Some(self.customer_email(tenant_id, c.customer_id).await?)
+            } else {
+                None
+            };
             if c.status == Status::Closed {
                 return Err(DomainError::Conflict(
                     "the conversation is closed; start a new one".into(),
@@ -782,6 +792,9 @@ impl Store {
                         .bind(m.id).bind(tenant_id).bind(conversation_id).bind(m.direction.as_str()).bind(m.channel.as_str())
                         .bind(m.author_id).bind(&m.body).bind(serde_json::to_string(&m.attachments).unwrap_or_else(|_| "[]".into())).bind(at.0)
                         .execute(&mut *tx).await?;
+                    if let Some(to) = &mail_to {
+                        crate::mail::queue_reply!(&mut *tx, tenant_id, conversation_id, m.id, to.as_deref(), at);
+                    }
                     insert_event!(&mut *tx, &NewEvent {
                         tenant_id: Some(tenant_id), kind: kind::MESSAGE_ADDED, subject_id: Some(conversation_id), actor_id: actor,
                         payload: json!({"message_id": m.id, "direction": m.direction, "channel": m.channel,

@@ -459,3 +459,209 @@ impl Store {
         Ok(())
     }
 }
+
+// ---- outbound -------------------------------------------------------------
+
+/// Queues the delivery of a reply inside the transaction that writes it. A
+/// customer without an e-mail address gets a failed entry at once, so the
+/// desk says why the reply did not go out instead of showing it as sent.
+macro_rules! queue_reply {
+    ($tx:expr, $tenant:expr, $conversation:expr, $message:expr, $to:expr, $at:expr) => {{
+        let to: Option<&str> = $to;
+        let (state, error) = match to {
+            Some(_) => ("queued", None),
+            None => ("failed", Some("the customer has no e-mail address")),
+        };
+        sqlx::query("INSERT INTO mail_outbox (message_id, tenant_id, conversation_id, to_address, state, attempts, next_attempt_at, last_error, smtp_message_id, created_at, sent_at) VALUES ($1, $2, $3, $4, $5, 0, $6, $7, NULL, $6, NULL)")
+            .bind($message).bind($tenant).bind($conversation).bind(to.unwrap_or("")).bind(state)
+            .bind($at.0).bind(error)
+            .execute($tx).await?;
+    }};
+}
+pub(crate) use queue_reply;
+
+/// How the delivery of one e-mail reply stands.
+#[derive(Debug, Clone, Serialize)]
+pub struct Outbound {
+    pub message_id: Uuid,
+    pub tenant_id: Uuid,
+    pub conversation_id: Uuid,
+    pub to_address: String,
+    /// queued, sending, sent or failed.
+    pub state: String,
+    pub attempts: i64,
+    pub next_attempt_at: Timestamp,
+    pub last_error: Option<String>,
+    /// The Message-ID it went out with.
+    pub smtp_message_id: Option<String>,
+    pub sent_at: Option<Timestamp>,
+}
+
+const OUT_COLS: &str = "message_id, tenant_id, conversation_id, to_address, state, attempts, next_attempt_at, last_error, smtp_message_id, sent_at";
+
+fn outbound(r: &impl PortableRow) -> Result<Outbound> {
+    Ok(Outbound {
+        message_id: r.uuid("message_id")?,
+        tenant_id: r.uuid("tenant_id")?,
+        conversation_id: r.uuid("conversation_id")?,
+        to_address: r.text("to_address")?,
+        state: r.text("state")?,
+        attempts: r.int("attempts")?,
+        next_attempt_at: r.ts("next_attempt_at")?,
+        last_error: r.opt_text("last_error")?,
+        smtp_message_id: r.opt_text("smtp_message_id")?,
+        sent_at: r.opt_int("sent_at")?.map(Timestamp),
+    })
+}
+
+impl Store {
+    /// The customer's e-mail address (the first, if several).
+    pub async fn customer_email(
+        &self,
+        tenant_id: Uuid,
+        customer_id: Uuid,
+    ) -> Result<Option<String>> {
+        on_pool!(&self.read, p => {
+            sqlx::query("SELECT value FROM customer_identities WHERE tenant_id = $1 AND customer_id = $2 AND kind = $3 ORDER BY value LIMIT 1")
+                .bind(tenant_id).bind(customer_id).bind("email").fetch_optional(p).await?
+                .map(|r| r.text("value")).transpose()
+        })
+    }
+
+    /// Replies due for a delivery attempt, oldest first.
+    pub async fn due_outbound(&self, now: Timestamp, limit: i64) -> Result<Vec<Outbound>> {
+        on_pool!(&self.read, p => {
+            sqlx::query(&format!("SELECT {OUT_COLS} FROM mail_outbox WHERE state = $1 AND next_attempt_at <= $2 ORDER BY next_attempt_at, message_id LIMIT $3"))
+                .bind("queued").bind(now.0).bind(limit).fetch_all(p).await?
+                .iter().map(outbound).collect()
+        })
+    }
+
+    /// The earliest time a queued reply is due, to sleep until then.
+    pub async fn next_outbound_at(&self) -> Result<Option<Timestamp>> {
+        on_pool!(&self.read, p => {
+            let r = sqlx::query("SELECT MIN(next_attempt_at) AS at FROM mail_outbox WHERE state = $1")
+                .bind("queued").fetch_one(p).await?;
+            Ok(r.opt_int("at")?.map(Timestamp))
+        })
+    }
+
+    /// Takes a due reply for one worker; `now` is kept to find it again if
+    /// that worker dies.
+    pub async fn take_outbound(&self, message_id: Uuid, now: Timestamp) -> Result<bool> {
+        let n = on_pool!(&self.write, p => {
+            sqlx::query("UPDATE mail_outbox SET state = $1, next_attempt_at = $2 WHERE message_id = $3 AND state = $4")
+                .bind("sending").bind(now.0).bind(message_id).bind("queued")
+                .execute(p).await?.rows_affected()
+        });
+        Ok(n == 1)
+    }
+
+    /// Puts back replies a worker took before `before` and never finished.
+    pub async fn requeue_stale_outbound(&self, before: Timestamp) -> Result<u64> {
+        on_pool!(&self.write, p => {
+            Ok(sqlx::query("UPDATE mail_outbox SET state = $1 WHERE state = $2 AND next_attempt_at < $3")
+                .bind("queued").bind("sending").bind(before.0)
+                .execute(p).await?.rows_affected())
+        })
+    }
+
+    /// Records a delivery, and the Message-ID it carried so that the
+    /// customer's answer threads back into the conversation.
+    pub async fn outbound_sent(&self, o: &Outbound, smtp_message_id: &str) -> Result<()> {
+        let now = Timestamp::now();
+        on_pool!(&self.write, p => {
+            let mut tx = p.begin().await?;
+            sqlx::query("UPDATE mail_outbox SET state = $1, attempts = attempts + 1, last_error = NULL, smtp_message_id = $2, sent_at = $3 WHERE message_id = $4")
+                .bind("sent").bind(smtp_message_id).bind(now.0).bind(o.message_id)
+                .execute(&mut *tx).await?;
+            sqlx::query("INSERT INTO mail_message_ids (tenant_id, message_id, conversation_id, inbound_id, created_at) VALUES ($1, $2, $3, NULL, $4) ON CONFLICT (tenant_id, message_id) DO NOTHING")
+                .bind(o.tenant_id).bind(smtp_message_id).bind(o.conversation_id).bind(now.0)
+                .execute(&mut *tx).await?;
+            insert_event!(&mut *tx, &NewEvent {
+                tenant_id: Some(o.tenant_id), kind: kind::MAIL_DELIVERY_CHANGED, subject_id: Some(o.conversation_id), actor_id: None,
+                payload: json!({"message_id": o.message_id, "state": "sent"}),
+            });
+            tx.commit().await?;
+        });
+        self.notify_committed();
+        Ok(())
+    }
+
+    /// Records a failed attempt: queued again for `retry_at`, or failed for
+    /// good when there is none.
+    pub async fn outbound_failed(
+        &self,
+        o: &Outbound,
+        error: &str,
+        retry_at: Option<Timestamp>,
+    ) -> Result<()> {
+        let (state, at) = match retry_at {
+            Some(t) => ("queued", t),
+            None => ("failed", Timestamp::now()),
+        };
+        on_pool!(&self.write, p => {
+            let mut tx = p.begin().await?;
+            sqlx::query("UPDATE mail_outbox SET state = $1, attempts = attempts + 1, last_error = $2, next_attempt_at = $3 WHERE message_id = $4")
+                .bind(state).bind(error).bind(at.0).bind(o.message_id)
+                .execute(&mut *tx).await?;
+            insert_event!(&mut *tx, &NewEvent {
+                tenant_id: Some(o.tenant_id), kind: kind::MAIL_DELIVERY_CHANGED, subject_id: Some(o.conversation_id), actor_id: None,
+                payload: json!({"message_id": o.message_id, "state": state, "error": error}),
+            });
+            tx.commit().await?;
+        });
+        self.notify_committed();
+        Ok(())
+    }
+
+    /// Delivery of every e-mail reply of a conversation.
+    pub async fn conversation_outbound(
+        &self,
+        tenant_id: Uuid,
+        conversation_id: Uuid,
+    ) -> Result<Vec<Outbound>> {
+        on_pool!(&self.read, p => {
+            sqlx::query(&format!("SELECT {OUT_COLS} FROM mail_outbox WHERE tenant_id = $1 AND conversation_id = $2"))
+                .bind(tenant_id).bind(conversation_id).fetch_all(p).await?
+                .iter().map(outbound).collect()
+        })
+    }
+
+    /// The Message-IDs of a conversation, oldest first, each with whether
+    /// it was received (true) or sent: a reply's In-Reply-To and References.
+    pub async fn conversation_message_ids(
+        &self,
+        tenant_id: Uuid,
+        conversation_id: Uuid,
+    ) -> Result<Vec<(String, bool)>> {
+        on_pool!(&self.read, p => {
+            sqlx::query("SELECT message_id, inbound_id FROM mail_message_ids WHERE tenant_id = $1 AND conversation_id = $2 ORDER BY created_at, message_id")
+                .bind(tenant_id).bind(conversation_id).fetch_all(p).await?
+                .iter().map(|r| Ok((r.text("message_id")?, r.opt_uuid("inbound_id")?.is_some()))).collect()
+        })
+    }
+
+    /// The address a reply goes out from: the mailbox the customer last
+    /// wrote to in this conversation, else the brand's first mailbox.
+    pub async fn reply_from(
+        &self,
+        tenant_id: Uuid,
+        conversation_id: Uuid,
+    ) -> Result<Option<String>> {
+        let last = on_pool!(&self.read, p => {
+            sqlx::query("SELECT i.envelope_to FROM mail_inbound i JOIN mailboxes b ON b.address = i.envelope_to AND b.tenant_id = i.tenant_id WHERE i.tenant_id = $1 AND i.conversation_id = $2 ORDER BY i.received_at DESC LIMIT 1")
+                .bind(tenant_id).bind(conversation_id).fetch_optional(p).await?
+                .map(|r| r.text("envelope_to")).transpose()?
+        });
+        if last.is_some() {
+            return Ok(last);
+        }
+        Ok(self
+            .mailboxes(tenant_id)
+            .await?
+            .into_iter()
+            .next()
+            .map(|m| m.address))
+    }
+}

@@ -83,6 +83,12 @@ pub const MIGRATIONS: &[Migration] = &[
         sqlite: include_str!("../migrations/sqlite/0014_mail_in.sql"),
         postgres: include_str!("../migrations/postgres/0014_mail_in.sql"),
     },
+    Migration {
+        version: 15,
+        name: "mail_out",
+        sqlite: include_str!("../migrations/sqlite/0015_mail_out.sql"),
+        postgres: include_str!("../migrations/postgres/0015_mail_out.sql"),
+    },
 ];
 
 const CREATE_TABLE: &str = "CREATE TABLE IF NOT EXISTS schema_migrations (

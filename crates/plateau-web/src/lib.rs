@@ -9,6 +9,7 @@ pub mod error;
 pub mod i18n;
 pub mod indexer;
 pub mod mail_in;
+pub mod mail_out;
 pub mod markdown;
 mod ops;
 mod realtime;
@@ -119,6 +120,19 @@ impl AppState {
             published_trees: cache::TtlCache::new(Duration::from_secs(3600)),
             mail_wake,
         }))
+    }
+}
+
+impl AppState {
+    /// Starts delivering e-mail replies through `relay`. Without it, replies
+    /// stay queued (and say so on the conversation) until a relay is set.
+    pub fn start_mail_relay(&self, relay: mail_out::RelayConfig) {
+        mail_out::spawn(
+            self.store.clone(),
+            relay,
+            &self.events,
+            self.stopping.subscribe(),
+        );
     }
 }
 

@@ -67,6 +67,10 @@ enum Command {
         /// `lmtp:` transports).
         #[arg(long, env = "PLATEAU_LMTP", requires = "smtp_listen")]
         lmtp: bool,
+        /// Send e-mail replies through this SMTP relay (HOST:PORT, no TLS:
+        /// the organisation's MTA on loopback or a private network).
+        #[arg(long, env = "PLATEAU_SMTP_RELAY")]
+        smtp_relay: Option<String>,
     },
     /// Apply database migrations and exit.
     Migrate {
@@ -605,6 +609,7 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             demo: with_demo,
             smtp_listen,
             lmtp,
+            smtp_relay,
         } => {
             init_logging(&log_format);
             let r = resolve(&file, &db, listen)?;
@@ -642,6 +647,15 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             };
             let index = std::sync::Arc::new(open_index(&r.data_dir, options)?);
             let state = AppState::with_search(store.clone(), r.web, index);
+            if let Some(relay) = smtp_relay {
+                let (host, port) = relay
+                    .rsplit_once(':')
+                    .and_then(|(h, p)| Some((h.to_string(), p.parse::<u16>().ok()?)))
+                    .with_context(|| {
+                        format!("--smtp-relay {relay:?} is not HOST:PORT like 127.0.0.1:25")
+                    })?;
+                state.start_mail_relay(plateau_web::mail_out::RelayConfig::new(host, port));
+            }
             if let Some(smtp) = smtp_listen {
                 let addr: SocketAddr = smtp.parse().with_context(|| {
                     format!("--smtp-listen {smtp:?} is not an address like 127.0.0.1:2525")

@@ -178,6 +178,23 @@ pub struct ConversationDetail {
     /// Every message across channels, oldest first. Internal notes are
     /// omitted for roles that may not see them.
     pub messages: Vec<Message>,
+    /// How each e-mail reply's delivery stands, by message id.
+    pub deliveries: Vec<Delivery>,
+}
+
+/// The delivery of one e-mail reply to the customer.
+#[derive(Serialize, ToSchema)]
+pub struct Delivery {
+    pub message_id: Uuid,
+    pub to_address: String,
+    /// queued (waiting or between retries), sending, sent or failed.
+    pub state: String,
+    pub attempts: i64,
+    pub last_error: Option<String>,
+    #[schema(value_type = Option<String>)]
+    pub next_attempt_at: Option<plateau_core::Timestamp>,
+    #[schema(value_type = Option<String>)]
+    pub sent_at: Option<plateau_core::Timestamp>,
 }
 
 pub async fn load_detail(
@@ -193,10 +210,26 @@ pub async fn load_detail(
         .await?;
     let notes = user.actor.can(tenant_id, Action::ViewInternalNotes);
     let messages = state.store.messages(tenant_id, id, notes).await?;
+    let deliveries = state
+        .store
+        .conversation_outbound(tenant_id, id)
+        .await?
+        .into_iter()
+        .map(|o| Delivery {
+            next_attempt_at: (o.state == "queued").then_some(o.next_attempt_at),
+            message_id: o.message_id,
+            to_address: o.to_address,
+            state: o.state,
+            attempts: o.attempts,
+            last_error: o.last_error,
+            sent_at: o.sent_at,
+        })
+        .collect();
     Ok(ConversationDetail {
         conversation,
         customer,
         messages,
+        deliveries,
     })
 }
 

@@ -38,6 +38,10 @@ pub struct TimelineItem {
     pub body: String,
     pub when: String,
     pub when_iso: String,
+    /// For an e-mail reply: `queued`, `sending`, `sent` or `failed`, and a
+    /// sentence saying so (with the error); empty otherwise.
+    pub delivery: &'static str,
+    pub delivery_label: String,
 }
 
 pub struct HistoryRow {
@@ -169,6 +173,7 @@ pub async fn page(
     let notes = a.can(t, Action::ViewInternalNotes);
     let messages = state.store.messages(t, c.id, notes).await?;
     let events = state.store.subject_events(t, c.id).await?;
+    let deliveries = state.store.conversation_outbound(t, c.id).await?;
     let first_inbound = messages
         .iter()
         .find(|m| m.direction == Direction::Inbound)
@@ -212,10 +217,34 @@ pub async fn page(
                     body: m.body.clone(),
                     when: tr.datetime(m.created_at),
                     when_iso: m.created_at.rfc3339(),
+                    delivery: "",
+                    delivery_label: String::new(),
                 },
             )
         })
         .collect();
+    for (_, item) in timeline.iter_mut() {
+        let Some(d) = deliveries
+            .iter()
+            .find(|d| item.anchor.strip_prefix("m-") == Some(d.message_id.to_string().as_str()))
+        else {
+            continue;
+        };
+        let (state, key) = match d.state.as_str() {
+            "sent" => ("sent", "mail.sent"),
+            "failed" => ("failed", "mail.failed"),
+            "sending" => ("queued", "mail.sending"),
+            _ if d.attempts > 0 => ("queued", "mail.retrying"),
+            _ => ("queued", "mail.queued"),
+        };
+        let mut label = tr.t(key).replace("{to}", &d.to_address);
+        if let Some(e) = d.last_error.as_deref().filter(|_| state != "sent") {
+            label.push_str(" — ");
+            label.push_str(e);
+        }
+        item.delivery = state;
+        item.delivery_label = label;
+    }
     // Changes and diagnostic walks are logged events, shown as change lines.
     for ev in &events {
         let (body, channel_label) = if ev.kind == kind::CONVERSATION_UPDATED {
@@ -247,6 +276,8 @@ pub async fn page(
                 body,
                 when: tr.datetime(ev.created_at),
                 when_iso: ev.created_at.rfc3339(),
+                delivery: "",
+                delivery_label: String::new(),
             },
         ));
     }

@@ -14,6 +14,7 @@ mod indexer;
 mod knowledge;
 mod knowledge_ui;
 mod mail_in;
+mod mail_out;
 mod presence;
 mod realtime;
 mod roles;
