@@ -87,6 +87,8 @@ pub mod kind {
     /// An e-mail reply was delivered, or an attempt failed. Subject: the
     /// conversation; payload: the message id, the state and the error.
     pub const MAIL_DELIVERY_CHANGED: &str = "mail.delivery_changed";
+    /// Subject: the connector; payload: its name and outbound URL.
+    pub const CONNECTOR_CREATED: &str = "connector.created";
 }
 
 /// One committed entry of the event log.

@@ -16,6 +16,7 @@ pub mod migrate;
 pub mod routing;
 mod row;
 pub mod search_feed;
+pub mod social;
 pub mod trees;
 pub mod users;
 pub mod volumes;

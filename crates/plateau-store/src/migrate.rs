@@ -89,6 +89,12 @@ pub const MIGRATIONS: &[Migration] = &[
         sqlite: include_str!("../migrations/sqlite/0015_mail_out.sql"),
         postgres: include_str!("../migrations/postgres/0015_mail_out.sql"),
     },
+    Migration {
+        version: 16,
+        name: "connectors",
+        sqlite: include_str!("../migrations/sqlite/0016_connectors.sql"),
+        postgres: include_str!("../migrations/postgres/0016_connectors.sql"),
+    },
 ];
 
 const CREATE_TABLE: &str = "CREATE TABLE IF NOT EXISTS schema_migrations (

@@ -154,6 +154,8 @@ const CATALOG: &[(&str, &str, &str)] = &[
     ("conv.send_resolved", "Send and resolve", "Envoyer et résoudre"),
     ("conv.add_note", "Add note", "Ajouter la note"),
     ("conv.via", "via", "par"),
+    ("conv.public", "Public post", "Message public"),
+    ("conv.public_hint", "Posted publicly on the network: everyone reads the answer.", "Publié publiquement sur le réseau : tout le monde lit la réponse."),
     ("mail.queued", "Waiting to be sent to {to}", "En attente d'envoi à {to}"),
     ("mail.sending", "Being sent to {to}", "En cours d'envoi à {to}"),
     ("mail.retrying", "Not sent yet to {to}; will retry", "Pas encore envoyé à {to} ; nouvel essai prévu"),

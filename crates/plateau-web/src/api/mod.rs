@@ -16,6 +16,7 @@ pub mod routing;
 pub mod search;
 pub mod staffing;
 pub mod trees;
+mod webhooks;
 
 use axum::extract::{DefaultBodyLimit, FromRequest, FromRequestParts, Request};
 use axum::http::request::Parts;
@@ -81,6 +82,16 @@ pub fn routes() -> Router<AppState> {
         .route(
             "/tenants/{tenant}/mailboxes/{address}",
             put(mail::put_mailbox).delete(mail::delete_mailbox),
+        )
+        .route(
+            "/tenants/{tenant}/connectors",
+            get(webhooks::list_connectors).post(webhooks::create_connector),
+        )
+        .route(
+            "/webhooks/{tenant}/{connector}",
+            post(webhooks::receive).layer(DefaultBodyLimit::max(
+                plateau_core::channels::social::MAX_WEBHOOK_BYTES,
+            )),
         )
         .route("/tenants/{tenant}/mail/inbound", get(mail::list_inbound))
         .route(
@@ -290,6 +301,7 @@ pub fn routes() -> Router<AppState> {
         availability::tenant, availability::set_hours, availability::public,
         mail::list_mailboxes, mail::put_mailbox, mail::delete_mailbox, mail::list_inbound,
         mail::raw_inbound, mail::replay, mail::discard,
+        webhooks::create_connector, webhooks::list_connectors, webhooks::receive,
         routing::get, routing::put,
         offers::mine, offers::accept, offers::reject,
         directory::list_tenants, directory::create_tenant, directory::list_sites, directory::create_site,

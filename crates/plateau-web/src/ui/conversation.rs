@@ -42,6 +42,8 @@ pub struct TimelineItem {
     /// sentence saying so (with the error); empty otherwise.
     pub delivery: &'static str,
     pub delivery_label: String,
+    /// A public post on a social network (read by everyone), not a private message.
+    pub public: bool,
 }
 
 pub struct HistoryRow {
@@ -174,6 +176,7 @@ pub async fn page(
     let messages = state.store.messages(t, c.id, notes).await?;
     let events = state.store.subject_events(t, c.id).await?;
     let deliveries = state.store.conversation_outbound(t, c.id).await?;
+    let public = state.store.public_messages(t, c.id).await?;
     let first_inbound = messages
         .iter()
         .find(|m| m.direction == Direction::Inbound)
@@ -219,6 +222,7 @@ pub async fn page(
                     when_iso: m.created_at.rfc3339(),
                     delivery: "",
                     delivery_label: String::new(),
+                    public: public.contains(&m.id),
                 },
             )
         })
@@ -278,6 +282,7 @@ pub async fn page(
                 when_iso: ev.created_at.rfc3339(),
                 delivery: "",
                 delivery_label: String::new(),
+                public: false,
             },
         ));
     }

@@ -25,3 +25,4 @@ mod sites;
 mod staffing;
 mod trees;
 mod ui;
+mod webhooks;
