@@ -16,7 +16,7 @@ pub mod routing;
 pub mod search;
 pub mod staffing;
 pub mod trees;
-mod webhooks;
+pub(crate) mod webhooks;
 
 use axum::extract::{DefaultBodyLimit, FromRequest, FromRequestParts, Request};
 use axum::http::request::Parts;

@@ -59,7 +59,7 @@ fn out(slug: &str, c: Connector, with_secret: bool) -> ConnectorOut {
     }
 }
 
-fn check_name(name: &str) -> Result<String, WebError> {
+pub(crate) fn check_name(name: &str) -> Result<String, WebError> {
     let n = name.trim().to_lowercase();
     let ok = !n.is_empty()
         && n.len() <= 40
@@ -72,7 +72,7 @@ fn check_name(name: &str) -> Result<String, WebError> {
     }
 }
 
-fn check_url(url: Option<&str>) -> Result<Option<String>, WebError> {
+pub(crate) fn check_url(url: Option<&str>) -> Result<Option<String>, WebError> {
     match url.map(str::trim).filter(|u| !u.is_empty()) {
         None => Ok(None),
         Some(u) if (u.starts_with("https://") || u.starts_with("http://")) && u.len() <= 500 => {

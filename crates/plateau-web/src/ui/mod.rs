@@ -4,6 +4,7 @@
 
 mod advisors;
 mod board;
+mod channels;
 mod conversation;
 mod help_centre;
 mod inbox;
@@ -36,6 +37,7 @@ pub fn routes() -> Router<AppState> {
         .merge(help_centre::routes())
         .merge(knowledge_admin::routes())
         .merge(trees::routes())
+        .merge(channels::routes())
         .route("/", get(home))
         .route("/login", get(login::form).post(login::submit))
         .route("/logout", post(login::logout))
@@ -185,6 +187,8 @@ pub struct Layout {
     pub nav: &'static str,
     pub can_board: bool,
     pub can_create: bool,
+    /// Tenant administration (the channels page).
+    pub can_manage: bool,
     /// Ids of the regions the live script refreshes on relevant events.
     pub live: &'static str,
     /// The person's declared presence (`available`, `break`…).
@@ -232,6 +236,7 @@ impl Layout {
             nav,
             can_board: tenant.is_some_and(|t| user.actor.can(t.id, Action::ViewBoard)),
             can_create: tenant.is_some_and(|t| user.actor.can(t.id, Action::CreateConversation)),
+            can_manage: tenant.is_some_and(|t| user.actor.can(t.id, Action::ManageTenant)),
             live,
         })
     }

@@ -389,3 +389,90 @@ async fn a_message_accepted_before_a_crash_is_processed_after_the_restart() {
         assert_eq!(c.subject, "Coupure");
     }
 }
+
+#[tokio::test]
+async fn administrators_manage_mailboxes_and_dead_letters_on_the_channels_page() {
+    for app in apps().await {
+        let label = app.label();
+        let s = &app.db.store;
+        let admin = app.browser("admin_a").await;
+        let (st, html) = admin.page("/t/acme/channels").await;
+        assert_eq!(st, StatusCode::OK, "{label}");
+        assert!(html.contains("No mailbox yet"), "{label}: empty state");
+        assert!(html.contains("No dead letters"), "{label}: empty state");
+        let advisor = app.browser("adv_a").await;
+        let (st, _) = advisor.page("/t/acme/channels").await;
+        assert_eq!(st, StatusCode::FORBIDDEN, "{label}");
+
+        // A bad address is refused on the form and adds nothing.
+        let r = admin
+            .post_form(
+                "/t/acme/channels/mailboxes",
+                &[
+                    ("_csrf", &admin.csrf().await),
+                    ("address", "not an address"),
+                ],
+            )
+            .await;
+        assert!(
+            r.text().await.unwrap().contains("not an e-mail address"),
+            "{label}"
+        );
+        assert!(s.mailboxes(app.tenant_a.id).await.unwrap().is_empty());
+        let team = app.team_a.id.to_string();
+        admin
+            .post_form(
+                "/t/acme/channels/mailboxes",
+                &[
+                    ("_csrf", &admin.csrf().await),
+                    ("address", "Help@Acme.example"),
+                    ("team", &team),
+                ],
+            )
+            .await;
+        let boxes = s.mailboxes(app.tenant_a.id).await.unwrap();
+        assert_eq!(boxes.len(), 1, "{label}");
+        assert_eq!(boxes[0].address, "help@acme.example");
+        assert_eq!(boxes[0].team_id, Some(app.team_a.id));
+
+        // A dead letter shows with its reason and can be replayed.
+        let id = s
+            .accept_mail(plateau_store::mail::AcceptedMail {
+                tenant_id: app.tenant_a.id,
+                source: "smtp",
+                envelope_from: "x@client.example",
+                envelope_to: "help@acme.example",
+                message_id: None,
+                subject: "sans expéditeur",
+                raw: b"To: help@acme.example\r\nSubject: sans expediteur\r\n\r\nbody\r\n",
+            })
+            .await
+            .unwrap();
+        plateau_web::mail_in::drain(s).await.unwrap();
+        let (_, html) = admin.page("/t/acme/channels").await;
+        assert!(html.contains("the message has no From address"), "{label}");
+        assert!(
+            html.contains(&format!("/channels/inbound/{id}/replay")),
+            "{label}"
+        );
+        let r = advisor
+            .post_form(
+                &format!("/t/acme/channels/inbound/{id}/discard"),
+                &[("_csrf", &advisor.csrf().await)],
+            )
+            .await;
+        assert_eq!(r.status(), StatusCode::FORBIDDEN, "{label}");
+        admin
+            .post_form(
+                &format!("/t/acme/channels/inbound/{id}/discard"),
+                &[("_csrf", &admin.csrf().await)],
+            )
+            .await;
+        let m = s.inbound_mail(app.tenant_a.id, id).await.unwrap();
+        assert_eq!(
+            m.state,
+            plateau_store::mail::InboundState::Discarded,
+            "{label}"
+        );
+    }
+}
