@@ -1772,6 +1772,70 @@ impl Store {
     }
 }
 
+/// A visible forum answer as the search index stores it.
+#[derive(Debug, Clone)]
+pub struct AnswerForIndex {
+    pub post: Post,
+    pub thread_title: String,
+    pub tags: Vec<String>,
+    /// The author's language, for the analyser.
+    pub language: Language,
+}
+
+impl Store {
+    /// An answer to index, or None when it should not be found (not an
+    /// answer, hidden, under a hidden question, or gone).
+    pub async fn forum_answer_for_index(
+        &self,
+        tenant_id: Uuid,
+        post_id: Uuid,
+    ) -> Result<Option<AnswerForIndex>> {
+        let post = match self.forum_post(tenant_id, post_id).await {
+            Ok(p) => p,
+            Err(StoreError::Domain(DomainError::NotFound(_))) => return Ok(None),
+            Err(e) => return Err(e),
+        };
+        if post.kind != PostKind::Answer || post.hidden {
+            return Ok(None);
+        }
+        let thread = self.thread_row(tenant_id, post.thread_id).await?;
+        if thread.hidden {
+            return Ok(None);
+        }
+        let language = match post.author_id {
+            Some(a) => self.user(a).await.map(|u| u.locale).unwrap_or(Language::Fr),
+            None => Language::Fr,
+        };
+        Ok(Some(AnswerForIndex {
+            post,
+            thread_title: thread.title,
+            tags: thread.tags,
+            language,
+        }))
+    }
+
+    /// Visible answers of every tenant after `after` in id order, for a rebuild.
+    pub async fn forum_answers_for_index(
+        &self,
+        after: Uuid,
+        limit: i64,
+    ) -> Result<(Vec<AnswerForIndex>, Option<Uuid>)> {
+        let ids: Vec<(Uuid, Uuid)> = on_pool!(&self.read, p => {
+            sqlx::query("SELECT id, tenant_id FROM forum_posts WHERE id > $1 AND kind = 'answer' ORDER BY id LIMIT $2")
+                .bind(after).bind(limit).fetch_all(p).await?
+                .iter().map(|r| Ok((r.uuid("id")?, r.uuid("tenant_id")?))).collect::<Result<Vec<_>>>()?
+        });
+        let last = ids.last().map(|(id, _)| *id);
+        let mut out = Vec::new();
+        for (id, tenant) in ids {
+            if let Some(a) = self.forum_answer_for_index(tenant, id).await? {
+                out.push(a);
+            }
+        }
+        Ok((out, last))
+    }
+}
+
 fn forum_optional(value: &str, max: usize) -> Result<String, String> {
     if value.trim().is_empty() {
         Ok(String::new())
