@@ -10,6 +10,7 @@ mod auth;
 mod bad_input;
 mod conversations;
 mod directory;
+mod forum;
 mod indexer;
 mod knowledge;
 mod knowledge_ui;
