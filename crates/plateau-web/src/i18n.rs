@@ -48,8 +48,6 @@ const CATALOG: &[(&str, &str, &str)] = &[
     ("forum.unfollow", "Stop following", "Ne plus suivre"),
     ("forum.follow_kind", "What to follow", "Quoi suivre"),
     ("forum.follow_target", "Product or tag", "Produit ou étiquette"),
-    ("forum.followed", "You now follow it.", "Vous le suivez désormais."),
-    ("forum.unfollowed", "You no longer follow it.", "Vous ne le suivez plus."),
     ("forum.defect", "Defect", "Anomalie"),
     ("forum.defect_report", "Product defect", "Anomalie produit"),
     ("forum.affected", "Affected conversations:", "Conversations concernées :"),
@@ -73,6 +71,7 @@ const CATALOG: &[(&str, &str, &str)] = &[
     ("forum.no_history", "Never edited.", "Jamais modifié."),
     ("forum.edit_note", "What changed (optional)", "Ce qui change (facultatif)"),
     ("forum.save", "Save", "Enregistrer"),
+    ("forum.text", "Text", "Texte"),
     ("forum.back_thread", "Back to the question", "Retour à la question"),
     ("forum.link", "Used in this conversation", "Utilisée dans cette conversation"),
     ("forum.link_conversation", "Conversation", "Conversation"),
@@ -94,12 +93,14 @@ const CATALOG: &[(&str, &str, &str)] = &[
     ("forum.answer_send", "Post the answer", "Publier la réponse"),
     ("forum.markdown_hint", "Markdown: **bold**, lists, links. Ctrl+Enter posts.", "Markdown : **gras**, listes, liens. Ctrl+Entrée publie."),
     ("forum.field.title", "Question", "Question"),
-    ("forum.field.body", "The customer's issue, in their words", "Le problème du client, avec ses mots"),
+    ("forum.field.body", "Your question", "Votre question"),
+    ("forum.field.customer_words", "The customer's issue, in their words", "Le problème du client, avec ses mots"),
+    ("forum.customer_words_hint", "quote the customer; from a conversation, their first message", "citez le client ; depuis une conversation, son premier message"),
     ("forum.field.tried", "What was tried", "Ce qui a été essayé"),
     ("forum.field.product", "Product", "Produit"),
     ("forum.field.tags", "Tags", "Étiquettes"),
     ("forum.field.reason", "Reason", "Motif"),
-    ("forum.body_hint", "quote the customer if you can", "citez le client si possible"),
+    ("forum.body_hint", "left empty, the customer's words are the question", "laissée vide, les mots du client font la question"),
     ("forum.tried_hint", "the checks already done, so nobody suggests them again", "les vérifications déjà faites, pour qu'on ne les repropose pas"),
     ("forum.no_product", "No product", "Aucun produit"),
     ("forum.post", "Post the question", "Publier la question"),
@@ -136,7 +137,6 @@ const CATALOG: &[(&str, &str, &str)] = &[
     ("forum.mark_read", "Mark as read", "Marquer comme lu"),
     ("forum.new_badge", "New", "Nouveau"),
     ("forum.settings_intro", "How the forum moderates itself and rewards contributors in this brand.", "Comment le forum se modère et récompense les contributeurs de cette marque."),
-    ("forum.settings_saved", "Settings saved.", "Réglages enregistrés."),
     ("forum.confidence.validated", "Validated article", "Article validé"),
     ("forum.confidence.verified", "Verified", "Vérifiée"),
     ("forum.confidence.accepted", "Accepted", "Acceptée"),
@@ -167,6 +167,40 @@ const CATALOG: &[(&str, &str, &str)] = &[
     ("forum.decision.agree", "Flags confirmed", "Signalements confirmés"),
     ("forum.decision.disagree", "Flags rejected", "Signalements rejetés"),
     ("forum.decision.ignore", "Flags ignored", "Signalements ignorés"),
+    ("forum.link_hint", "This answer helped in one of your conversations: give its number to count the reuse.", "Cette réponse a servi dans une de vos conversations : donnez son numéro pour compter la réutilisation."),
+    ("forum.affected_mine", "My conversation is affected too", "Ma conversation est aussi concernée"),
+    ("forum.affected_add", "Count it", "La compter"),
+    ("forum.defect_default_target", "Product team", "Équipe produit"),
+    ("forum.why.followed_product", "a product you follow", "un produit que vous suivez"),
+    ("forum.why.followed_tag", "a tag you follow", "une étiquette que vous suivez"),
+    ("forum.why.answer", "an answer to your question", "une réponse à votre question"),
+    ("forum.set.hide_threshold", "Flag score that hides a post", "Score de signalement qui masque un message"),
+    ("forum.set.hide_threshold_hint", "Each flag weighs its author's level (candidate 1, contributor 2, publisher 3); a moderator's flag hides at once.", "Chaque signalement pèse le niveau de son auteur (candidat 1, contributeur 2, publieur 3) ; celui d'un modérateur masque aussitôt."),
+    ("forum.set.levels", "Levels", "Niveaux"),
+    ("forum.set.levels_hint", "Points needed for each level; publisher above contributor.", "Points nécessaires pour chaque niveau ; publieur au-dessus de contributeur."),
+    ("forum.set.publish_without_review", "Publish to the knowledge base without review from level", "Publier dans la base sans relecture à partir du niveau"),
+    ("forum.set.nobody", "Nobody (always reviewed)", "Personne (toujours relu)"),
+    ("forum.set.weights", "Points", "Points"),
+    ("forum.set.weights_hint", "Points each contribution earns; a confirmed flag takes its points away.", "Les points que rapporte chaque contribution ; un signalement confirmé retire les siens."),
+    ("forum.set.badges_hint", "Trophies earned when a counter reaches its threshold. Empty a key to remove a badge; fill the last row to add one.", "Trophées gagnés quand un compteur atteint son seuil. Videz une clé pour retirer un badge ; remplissez la dernière ligne pour en ajouter un."),
+    ("forum.set.badge_key", "Key", "Clé"),
+    ("forum.set.badge_en", "Name in English", "Nom en anglais"),
+    ("forum.set.badge_fr", "Name in French", "Nom en français"),
+    ("forum.set.badge_metric", "Counter", "Compteur"),
+    ("forum.set.badge_threshold", "Threshold", "Seuil"),
+    ("forum.set.not_a_number", "must be a whole number", "doit être un nombre entier"),
+    ("forum.lvl.candidate", "Candidate", "Candidat"),
+    ("forum.lvl.contributor", "Contributor", "Contributeur"),
+    ("forum.lvl.publisher", "Publisher", "Publieur"),
+    ("forum.metric.posts", "Questions", "Questions"),
+    ("forum.metric.answers", "Answers", "Réponses"),
+    ("forum.metric.helpful_votes", "\"This helped me\" votes", "Votes « ça m'a aidé »"),
+    ("forum.metric.reuses", "Reuses in conversations", "Réutilisations en conversation"),
+    ("forum.metric.accepted", "Accepted answers", "Réponses acceptées"),
+    ("forum.metric.verified", "Verified answers", "Réponses vérifiées"),
+    ("forum.metric.promotions", "Answers promoted to articles", "Réponses publiées en article"),
+    ("forum.metric.score", "Points", "Points"),
+    ("forum.metric.confirmed_flags", "Confirmed flag (taken away)", "Signalement confirmé (retiré)"),
     ("keys.trees", "Go to the diagnostic trees", "Aller aux arbres de diagnostic"),
     ("keys.tree_answer", "Pick that answer of the running diagnosis", "Choisir cette réponse du diagnostic en cours"),
     ("trees.media", "Media files", "Fichiers médias"),
@@ -808,6 +842,25 @@ mod tests {
             .iter()
             .for_each(|v| check("value", v.as_str()));
         Tier::ALL.iter().for_each(|v| check("tier", v.as_str()));
+        use plateau_core::forum::*;
+        Confidence::ALL
+            .iter()
+            .for_each(|v| check("forum.confidence", v.as_str()));
+        ThreadStatus::ALL
+            .iter()
+            .for_each(|v| check("forum.status", v.as_str()));
+        FlagReason::ALL
+            .iter()
+            .for_each(|v| check("forum.flag", v.as_str()));
+        Decision::ALL
+            .iter()
+            .for_each(|v| check("forum.decision", v.as_str()));
+        Level::ALL
+            .iter()
+            .for_each(|v| check("forum.lvl", v.as_str()));
+        Metric::ALL
+            .iter()
+            .for_each(|v| check("forum.metric", v.as_str()));
     }
 
     #[test]

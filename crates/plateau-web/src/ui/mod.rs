@@ -5,6 +5,7 @@
 mod advisors;
 mod board;
 mod conversation;
+mod forum;
 mod help_centre;
 mod inbox;
 mod knowledge;
@@ -36,6 +37,7 @@ pub fn routes() -> Router<AppState> {
         .merge(help_centre::routes())
         .merge(knowledge_admin::routes())
         .merge(trees::routes())
+        .merge(forum::routes())
         .route("/", get(home))
         .route("/login", get(login::form).post(login::submit))
         .route("/logout", post(login::logout))

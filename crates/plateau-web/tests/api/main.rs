@@ -11,6 +11,7 @@ mod bad_input;
 mod conversations;
 mod directory;
 mod forum;
+mod forum_ui;
 mod indexer;
 mod knowledge;
 mod knowledge_ui;
