@@ -73,9 +73,9 @@ function schedule() {
 }
 
 // Forum events a list or thread page redraws on (SSE delivers them by name).
-const FORUM_EVENTS = ["forum.thread_created", "forum.post_created", "forum.post_edited", "forum.post_accepted",
-  "forum.post_voted", "forum.post_hidden", "forum.post_verified", "forum.thread_promoted", "forum.thread_defect",
-  "forum.defect_escalated", "forum.post_linked"];
+const FORUM_EVENTS = ["forum.thread_created", "forum.post_created", "forum.post_edited", "forum.post_flagged",
+  "forum.post_hidden", "forum.post_restored", "forum.answer_accepted", "forum.post_verified", "forum.thread_promoted",
+  "forum.defect_updated", "forum.notification"];
 
 // One stream per page: live regions need a tenant; offers reach the person
 // on any desk page.

@@ -741,9 +741,8 @@ async fn show(
     let can_promote_any = user.actor.can(t, Action::PromoteForum);
     // An author whose level unlocks publishing without review promotes
     // their own answers themselves.
+    // Levels come from the counters, read once: showing a page awards nothing.
     let settings = state.store.forum_settings(t).await?;
-    let my_level = state.store.forum_recognition(t, me).await?.level;
-    let self_publish = settings.may_publish_without_review(my_level);
     let levels: HashMap<Uuid, Level> = state
         .store
         .forum_contributions(t)
@@ -751,6 +750,9 @@ async fn show(
         .into_iter()
         .map(|(u, c)| (u, settings.level_of(&c)))
         .collect();
+    let my_level = levels.get(&me).copied().unwrap_or(Level::Candidate);
+    let self_publish =
+        user.actor.can(t, Action::PostForum) && settings.may_publish_without_review(my_level);
     let level_label = |id: Option<Uuid>| {
         id.and_then(|i| levels.get(&i))
             .map(|l| tr.e("forum.lvl", l.as_str()))
@@ -793,7 +795,12 @@ async fn show(
             can_edit: (mine && user.actor.can(t, Action::PostForum)) || can_moderate,
             can_promote: p.kind == PostKind::Answer
                 && th.promoted_article_id.is_none()
-                && ((can_promote_any && p.verified_at.is_some()) || (mine && self_publish)),
+                && !p.hidden
+                && if can_promote_any {
+                    p.verified_at.is_some()
+                } else {
+                    mine && self_publish
+                },
             comments,
         }
     };
@@ -1275,8 +1282,10 @@ async fn promote(
     let t = tenant.id;
     let view = readable(&state, &user, &tenant, &id).await?;
     let p = post_in(&view, &post)?;
+    // Knowledge managers promote what they verified; only an author whose
+    // level the tenant trusts skips that step, for their own answer.
     let curator = user.actor.can(t, Action::PromoteForum);
-    let self_publish = p.author_id == Some(user.user.id) && {
+    let self_publish = !curator && p.author_id == Some(user.user.id) && {
         let settings = state.store.forum_settings(t).await?;
         let level = state.store.forum_recognition(t, user.user.id).await?.level;
         settings.may_publish_without_review(level)
@@ -1606,7 +1615,7 @@ async fn recognition(
         .map(|b| {
             let rule = settings.badges.iter().find(|r| r.key == b.key);
             BadgeView {
-                icon: "🏆",
+                icon: "★",
                 name: if fr {
                     b.name_fr.clone()
                 } else {
@@ -1646,7 +1655,13 @@ async fn recognition(
             } else {
                 g.name.clone()
             };
-            let top: Vec<_> = g.members.iter().take(LEADERS).collect();
+            // Nobody is ranked for doing nothing: zero scores stay off the board.
+            let top: Vec<_> = g
+                .members
+                .iter()
+                .filter(|m| m.score != 0)
+                .take(LEADERS)
+                .collect();
             let chart = StackedBars {
                 title: &name,
                 rows: top

@@ -283,6 +283,26 @@ async fn threads_escape_script_refuse_oversized_posts_and_run_the_flows() {
         assert_eq!(r.status(), StatusCode::SEE_OTHER, "{l}");
         let (_, html) = km.page(&thread).await;
         assert!(html.contains("id=\"forum-article-link\""), "{l}: {html}");
+        // The asker was told of the answer, and can mark it read.
+        let (_, html) = adv.page("/t/acme/forum/notifications").await;
+        assert!(
+            html.contains(&thread) && html.contains("an answer to your question"),
+            "{l}: {html}"
+        );
+        let r = adv
+            .post_form("/t/acme/forum/notifications/read", &[("_csrf", &csrf)])
+            .await;
+        assert_eq!(r.status(), StatusCode::SEE_OTHER, "{l}");
+        let (_, html) = adv.page("/t/acme/forum/notifications").await;
+        assert!(!html.contains("Mark all as read"), "{l}: all read");
+
+        // The answer's author leads the team board, drawn as a chart.
+        let (_, html) = adv.page("/t/acme/forum/recognition?by=team").await;
+        assert!(
+            html.contains("<svg") && html.contains("adv2_a"),
+            "{l}: {html}"
+        );
+
         // An advisor may not verify or promote.
         let r = adv
             .post_form(
