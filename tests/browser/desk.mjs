@@ -1,6 +1,6 @@
 // Plateau desk in a real browser: two advisors, live updates over SSE,
-// keyboard shortcuts, both interface languages, and a diagnostic tree from
-// the editor to a conversation.
+// keyboard shortcuts, both interface languages, a diagnostic tree from the
+// editor to a conversation, and the advisors' forum live in two profiles.
 //
 //   node tests/browser/desk.mjs http://127.0.0.1:8080
 //
@@ -490,6 +490,74 @@ step("trees: a knowledge manager authors and publishes a tree, an advisor walks 
   assert.equal(await started.count(), 1, "the timeline records the start of the diagnosis");
   const line = await text(finished);
   assert.ok(line.includes(`${question} → ${answer}`), `the finished line lists the question and the answer given: ${line}`);
+});
+
+// Issue 6: the advisors' forum. Two advisors in two browser profiles: Awa
+// watches the forum, Hugo asks from the new-question form; Awa sees the
+// question arrive without a reload, answers it with the keyboard, and Hugo's
+// open question gets the answer live.
+step("forum: B's question appears live for A, A's answer appears live for B", async (t) => {
+  if (!need(t, "a", "b")) return;
+  const { a, b } = shared;
+  // g f opens the forum from any desk page.
+  await a.goto(BASE + "/t/orbitel/inbox");
+  await a.locator("body").focus();
+  await a.keyboard.press("g");
+  await a.keyboard.press("f");
+  await a.waitForURL((u) => u.pathname === "/t/orbitel/forum").catch(() => {
+    throw new Error(`g f did not open the forum; at ${a.url()}`);
+  });
+  await a.locator("#forum-threads").waitFor();
+  await a.locator("#live-dot.on").waitFor({ state: "attached" }).catch(() => {
+    throw new Error("A's live connection never opened on the forum page");
+  });
+  let navigations = 0;
+  a.on("framenavigated", (f) => { if (f === a.mainFrame()) navigations++; });
+  await a.evaluate(() => { window.__marker = "forum"; });
+
+  const title = `Livebox qui redémarre en boucle ${RUN}`;
+  await b.goto(BASE + "/t/orbitel/forum/new");
+  await b.locator("#forum-title").fill(title);
+  await b.locator("#forum-body").fill("« Ma box redémarre toutes les dix minutes depuis la mise à jour. »");
+  await b.locator("#forum-tried").fill("Redémarrage, autre prise électrique.");
+  await b.locator("#forum-new-form [data-send]").click();
+  await b.waitForURL((u) => /^\/t\/orbitel\/forum\/[0-9a-f-]{36}$/.test(u.pathname)).catch(async () => {
+    const err = await b.locator(".errors").allInnerTexts();
+    throw new Error(`posting the question did not open its thread; at ${b.url()} ${err.join(" ")}`);
+  });
+  await b.locator("#forum-posts").waitFor();
+
+  const arrived = a.locator("#forum-threads li[data-fresh-key]", { hasText: title });
+  await arrived.waitFor({ timeout: LIVE_TIMEOUT }).catch(() => {
+    throw new Error(`A's forum page did not show B's question within ${LIVE_TIMEOUT} ms`);
+  });
+  assert.equal(await a.evaluate(() => window.__marker), "forum", "A's forum page was reloaded");
+  assert.equal(navigations, 0, "A's page navigated instead of swapping #forum-threads");
+  const firstTitle = await text(a.locator("#forum-threads li[data-fresh-key] .hit-title").first());
+  assert.equal(firstTitle, title, "the new question is at the top of the list");
+
+  // B listens on the thread while A answers it.
+  await b.locator("#live-dot.on").waitFor({ state: "attached" });
+  await b.evaluate(() => { window.__marker = "thread"; });
+  let bNavigations = 0;
+  b.on("framenavigated", (f) => { if (f === b.mainFrame()) bNavigations++; });
+  assert.equal(await text(b.locator("#forum-answer-count")), "0", "a new question has no answer");
+
+  await arrived.locator(".hit-title").click();
+  await a.locator("#answer-body").waitFor();
+  const answer = `Désactiver la mise à jour automatique puis réinitialiser la box ${RUN}`;
+  await a.locator("#answer-body").fill(answer);
+  await a.keyboard.press("Control+Enter");
+  await a.locator("#forum-posts .forum-answer", { hasText: answer }).waitFor().catch(() => {
+    throw new Error(`Ctrl+Enter did not post A's answer (at ${a.url()})`);
+  });
+
+  await b.locator("#forum-posts .forum-answer", { hasText: answer }).waitFor({ timeout: LIVE_TIMEOUT }).catch(() => {
+    throw new Error(`B did not see A's answer within ${LIVE_TIMEOUT} ms`);
+  });
+  assert.equal(await text(b.locator("#forum-answer-count")), "1", "B's answer count moved to 1");
+  assert.equal(await b.evaluate(() => window.__marker), "thread", "B's thread page was reloaded");
+  assert.equal(bNavigations, 0, "B's page navigated instead of swapping #forum-posts");
 });
 
 step("no uncaught script errors", () => {

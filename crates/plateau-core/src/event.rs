@@ -70,6 +70,21 @@ pub mod kind {
     /// Payload: tree title and version, outcome, the answers, the form
     /// values and, on escalation, the hand-off for the next tier.
     pub const TREE_SESSION_FINISHED: &str = "tree.session_finished";
+    // The advisors' forum. Subject: the thread, or the post for post events;
+    // payloads carry `thread_id` and never a hidden post's body.
+    pub const FORUM_THREAD_CREATED: &str = "forum.thread_created";
+    pub const FORUM_POST_CREATED: &str = "forum.post_created";
+    pub const FORUM_POST_EDITED: &str = "forum.post_edited";
+    pub const FORUM_POST_HIDDEN: &str = "forum.post_hidden";
+    pub const FORUM_POST_RESTORED: &str = "forum.post_restored";
+    pub const FORUM_POST_FLAGGED: &str = "forum.post_flagged";
+    pub const FORUM_ANSWER_ACCEPTED: &str = "forum.answer_accepted";
+    pub const FORUM_POST_VERIFIED: &str = "forum.post_verified";
+    pub const FORUM_THREAD_PROMOTED: &str = "forum.thread_promoted";
+    pub const FORUM_DEFECT_UPDATED: &str = "forum.defect_updated";
+    /// For one follower only: payload `user_id` names them.
+    pub const FORUM_NOTIFICATION: &str = "forum.notification";
+    pub const FORUM_SETTINGS_UPDATED: &str = "forum.settings_updated";
     /// Subject: none; the payload names the key.
     pub const BLOB_STORED: &str = "blob.stored";
 
@@ -110,5 +125,20 @@ impl Event {
     pub fn is_internal(&self) -> bool {
         let field = |name: &str| self.payload.get(name).and_then(|d| d.as_str());
         field("direction") == Some("note") || field("audience") == Some("internal")
+    }
+
+    pub fn is_forum(&self) -> bool {
+        self.kind.starts_with("forum.")
+    }
+
+    /// The one user a forum notification is for.
+    pub fn recipient(&self) -> Option<Uuid> {
+        if self.kind != kind::FORUM_NOTIFICATION {
+            return None;
+        }
+        self.payload
+            .get("user_id")
+            .and_then(|v| v.as_str())
+            .and_then(|s| s.parse().ok())
     }
 }

@@ -5,6 +5,7 @@
 pub mod channels;
 pub mod error;
 pub mod event;
+pub mod forum;
 pub mod knowledge;
 pub mod knowledge_io;
 pub mod model;

@@ -54,6 +54,19 @@ pub enum Action {
     PublishTrees,
     /// Path analytics per published version.
     ViewTreeAnalytics,
+    /// Read the advisors' forum (never the brand's read-only accounts: it
+    /// is the centre's own talk).
+    ViewForum,
+    /// Ask, answer, comment, vote, flag, follow, link reuse.
+    PostForum,
+    /// Decide on flagged posts and edit anyone's post.
+    ModerateForum,
+    /// Mark an answer verified after checking sources.
+    VerifyForum,
+    /// Turn a verified answer into a knowledge-base article.
+    PromoteForum,
+    /// The tenant's forum settings: thresholds, weights, badges, rights.
+    ManageForum,
 }
 
 /// The pure role matrix. Knowledge managers are advisors who also curate
@@ -82,14 +95,28 @@ pub fn role_allows(role: Role, action: Action) -> bool {
     );
     let contribute = matches!(
         action,
-        ViewArticles | CreateArticle | EditDraftArticles | FlagArticles | LinkArticles
+        ViewArticles
+            | CreateArticle
+            | EditDraftArticles
+            | FlagArticles
+            | LinkArticles
+            | ViewForum
+            | PostForum
     );
     match role {
         Role::TenantAdmin => true,
         // Trees are knowledge: supervisors run them and read their analytics.
         Role::Supervisor => !matches!(
             action,
-            ManageTenant | PublishArticles | ManageKnowledge | AuthorTrees | PublishTrees
+            ManageTenant
+                | PublishArticles
+                | ManageKnowledge
+                | AuthorTrees
+                | PublishTrees
+                | ModerateForum
+                | VerifyForum
+                | PromoteForum
+                | ManageForum
         ),
         Role::KnowledgeManager => {
             desk || contribute
@@ -101,6 +128,10 @@ pub fn role_allows(role: Role, action: Action) -> bool {
                         | AuthorTrees
                         | PublishTrees
                         | ViewTreeAnalytics
+                        | ModerateForum
+                        | VerifyForum
+                        | PromoteForum
+                        | ManageForum
                 )
         }
         Role::Advisor => desk || contribute,
@@ -392,6 +423,39 @@ mod tests {
         assert!(a.article_audiences(Uuid::now_v7()).is_empty());
         assert!(matches!(
             a.may_read_article(Uuid::now_v7(), Audience::Public),
+            Err(DomainError::NotFound(_))
+        ));
+    }
+
+    #[test]
+    fn forum_roles() {
+        use Action::*;
+        let t = Uuid::now_v7();
+        let forum = [
+            ViewForum,
+            PostForum,
+            ModerateForum,
+            VerifyForum,
+            PromoteForum,
+            ManageForum,
+        ];
+        let allowed = |role: Role| -> Vec<Action> {
+            let a = actor(role, t);
+            forum.iter().copied().filter(|x| a.can(t, *x)).collect()
+        };
+        assert_eq!(allowed(Role::ClientViewer), vec![]);
+        assert_eq!(allowed(Role::Advisor), vec![ViewForum, PostForum]);
+        assert_eq!(allowed(Role::Supervisor), vec![ViewForum, PostForum]);
+        assert_eq!(allowed(Role::KnowledgeManager), forum.to_vec());
+        assert_eq!(allowed(Role::TenantAdmin), forum.to_vec());
+        let v = actor(Role::ClientViewer, t);
+        assert!(matches!(
+            v.require(t, ViewForum),
+            Err(DomainError::Forbidden(_))
+        ));
+        let a = actor(Role::Advisor, t);
+        assert!(matches!(
+            a.require(Uuid::now_v7(), ViewForum),
             Err(DomainError::NotFound(_))
         ));
     }

@@ -29,8 +29,8 @@ use crate::{Backend, Result, Store, StoreError};
 
 const PRODUCT_COLS: &str =
     "id, tenant_id, code, name, kind, attributes, parent_id, created_at, updated_at";
-const ARTICLE_COLS: &str = "id, tenant_id, number, language, translation_group, state, audience, title, issue, environment, resolution, cause, version, created_by, updated_by, view_count, reuse_count, helpful_count, created_at, updated_at";
-const VERSION_COLS: &str = "article_id, version, language, state, audience, title, issue, environment, resolution, cause, tags, product_ids, note, author_id, created_at";
+pub(crate) const ARTICLE_COLS: &str = "id, tenant_id, number, language, translation_group, state, audience, title, issue, environment, resolution, cause, version, created_by, updated_by, view_count, reuse_count, helpful_count, created_at, updated_at";
+pub(crate) const VERSION_COLS: &str = "article_id, version, language, state, audience, title, issue, environment, resolution, cause, tags, product_ids, note, author_id, created_at";
 const FAQ_COLS: &str = "id, tenant_id, language, question, answer, article_id, product_id, position, published, updated_by, created_at, updated_at";
 const FLAG_COLS: &str = "id, tenant_id, article_id, reason, comment, status, created_by, created_at, resolved_by, resolved_at, resolution_note";
 
@@ -347,6 +347,101 @@ fn is_conflict(e: &StoreError) -> bool {
     matches!(e, StoreError::Domain(DomainError::Conflict(_)))
 }
 
+/// The checked content and change note of an article to create; shared by
+/// [`Store::create_article`] and the forum's promotion, which creates its
+/// article inside its own transaction.
+pub(crate) fn checked_new_article(new: &NewArticle) -> Result<(ArticleContent, String)> {
+    let mut v = plateau_core::error::Validator::new();
+    let content = match new.content.validated(new.state) {
+        Ok(c) => Some(c),
+        Err(DomainError::Invalid(errs)) => {
+            for e in errs {
+                v.push(&e.field, e.message);
+            }
+            None
+        }
+        Err(e) => return Err(e.into()),
+    };
+    let note = v.check("note", knowledge::change_note(&new.note));
+    if new.state == ArticleState::Archived {
+        v.push("state", "a new article cannot start archived");
+    }
+    v.finish()?;
+    match (content, note) {
+        (Some(content), Some(note)) => Ok((content, note)),
+        _ => Err(StoreError::Corrupt(
+            "validated article lost its content".into(),
+        )),
+    }
+}
+
+/// The row of a new article before its number is taken.
+pub(crate) fn new_article_row(
+    tenant_id: Uuid,
+    content: &ArticleContent,
+    new: &NewArticle,
+    actor: Option<Uuid>,
+) -> Article {
+    let now = Timestamp::now();
+    Article {
+        id: Uuid::now_v7(),
+        tenant_id,
+        number: 0,
+        translation_group: None,
+        state: new.state,
+        audience: new.audience,
+        content: content.clone(),
+        version: 1,
+        created_by: actor,
+        updated_by: actor,
+        view_count: 0,
+        reuse_count: 0,
+        helpful_count: 0,
+        created_at: now,
+        updated_at: now,
+    }
+}
+
+/// Writes article `$a` (from [`new_article_row`]) as version 1 with its
+/// tags, products and event on the open transaction `$tx`, taking the
+/// tenant's next number; evaluates to that number.
+macro_rules! insert_article_tx {
+    ($tx:expr, $a:expr, $note:expr) => {{
+        let a: &plateau_core::knowledge::Article = $a;
+        let note: &str = $note;
+        let c = &a.content;
+        let tenant_id = a.tenant_id;
+        let actor = a.created_by;
+        let now = a.created_at;
+        let number = sqlx::query(&format!("INSERT INTO articles ({}) VALUES ($1, $2, (SELECT COALESCE(MAX(number), 0) + 1 FROM articles WHERE tenant_id = $2), $3, NULL, $4, $5, $6, $7, $8, $9, $10, 1, $11, $11, 0, 0, 0, $12, $12) RETURNING number", $crate::knowledge::ARTICLE_COLS))
+            .bind(a.id).bind(tenant_id).bind(c.language.as_str()).bind(a.state.as_str()).bind(a.audience.as_str())
+            .bind(&c.title).bind(&c.issue).bind(&c.environment).bind(&c.resolution).bind(&c.cause)
+            .bind(actor).bind(now.0)
+            .fetch_one(&mut **$tx).await?
+            .int("number")?;
+        for t in &c.tags {
+            sqlx::query("INSERT INTO article_tags (article_id, tag, tenant_id) VALUES ($1, $2, $3)")
+                .bind(a.id).bind(t).bind(tenant_id).execute(&mut **$tx).await?;
+        }
+        for p in &c.product_ids {
+            sqlx::query("INSERT INTO article_products (article_id, product_id, tenant_id) VALUES ($1, $2, $3)")
+                .bind(a.id).bind(*p).bind(tenant_id).execute(&mut **$tx).await?;
+        }
+        sqlx::query(&format!("INSERT INTO article_versions (tenant_id, {}) VALUES ($1, $2, 1, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15)", $crate::knowledge::VERSION_COLS))
+            .bind(tenant_id).bind(a.id).bind(c.language.as_str()).bind(a.state.as_str()).bind(a.audience.as_str())
+            .bind(&c.title).bind(&c.issue).bind(&c.environment).bind(&c.resolution).bind(&c.cause)
+            .bind(serde_json::json!(c.tags).to_string()).bind(serde_json::json!(c.product_ids).to_string()).bind(note).bind(actor).bind(now.0)
+            .execute(&mut **$tx).await?;
+        $crate::events::insert_event!(&mut **$tx, &$crate::events::NewEvent {
+            tenant_id: Some(tenant_id), kind: plateau_core::event::kind::ARTICLE_CREATED, subject_id: Some(a.id), actor_id: actor,
+            payload: serde_json::json!({"number": number, "version": 1, "state": a.state, "audience": a.audience,
+                            "language": c.language, "title": c.title}),
+        });
+        number
+    }};
+}
+pub(crate) use insert_article_tx;
+
 impl Store {
     /// The ids among `ids` that are not rows of `table` in this tenant. Rows
     /// of these tables are never deleted nor moved between tenants, so a
@@ -593,27 +688,7 @@ impl Store {
         new: &NewArticle,
         actor: Option<Uuid>,
     ) -> Result<Article> {
-        let mut v = plateau_core::error::Validator::new();
-        let content = match new.content.validated(new.state) {
-            Ok(c) => Some(c),
-            Err(DomainError::Invalid(errs)) => {
-                for e in errs {
-                    v.push(&e.field, e.message);
-                }
-                None
-            }
-            Err(e) => return Err(e.into()),
-        };
-        let note = v.check("note", knowledge::change_note(&new.note));
-        if new.state == ArticleState::Archived {
-            v.push("state", "a new article cannot start archived");
-        }
-        v.finish()?;
-        let (Some(content), Some(note)) = (content, note) else {
-            return Err(StoreError::Corrupt(
-                "validated article lost its content".into(),
-            ));
-        };
+        let (content, note) = checked_new_article(new)?;
         self.check_article_products(tenant_id, &content).await?;
         let mut attempt = 0;
         loop {
@@ -638,51 +713,10 @@ impl Store {
         note: &str,
         actor: Option<Uuid>,
     ) -> Result<Article> {
-        let now = Timestamp::now();
-        let mut a = Article {
-            id: Uuid::now_v7(),
-            tenant_id,
-            number: 0,
-            translation_group: None,
-            state: new.state,
-            audience: new.audience,
-            content: content.clone(),
-            version: 1,
-            created_by: actor,
-            updated_by: actor,
-            view_count: 0,
-            reuse_count: 0,
-            helpful_count: 0,
-            created_at: now,
-            updated_at: now,
-        };
-        let c = &a.content;
+        let mut a = new_article_row(tenant_id, content, new, actor);
         let number = on_pool!(&self.write, pool => {
             let mut tx = pool.begin().await?;
-            let number = sqlx::query(&format!("INSERT INTO articles ({ARTICLE_COLS}) VALUES ($1, $2, (SELECT COALESCE(MAX(number), 0) + 1 FROM articles WHERE tenant_id = $2), $3, NULL, $4, $5, $6, $7, $8, $9, $10, 1, $11, $11, 0, 0, 0, $12, $12) RETURNING number"))
-                .bind(a.id).bind(tenant_id).bind(c.language.as_str()).bind(a.state.as_str()).bind(a.audience.as_str())
-                .bind(&c.title).bind(&c.issue).bind(&c.environment).bind(&c.resolution).bind(&c.cause)
-                .bind(actor).bind(now.0)
-                .fetch_one(&mut *tx).await?
-                .int("number")?;
-            for t in &c.tags {
-                sqlx::query("INSERT INTO article_tags (article_id, tag, tenant_id) VALUES ($1, $2, $3)")
-                    .bind(a.id).bind(t).bind(tenant_id).execute(&mut *tx).await?;
-            }
-            for p in &c.product_ids {
-                sqlx::query("INSERT INTO article_products (article_id, product_id, tenant_id) VALUES ($1, $2, $3)")
-                    .bind(a.id).bind(*p).bind(tenant_id).execute(&mut *tx).await?;
-            }
-            sqlx::query(&format!("INSERT INTO article_versions (tenant_id, {VERSION_COLS}) VALUES ($1, $2, 1, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15)"))
-                .bind(tenant_id).bind(a.id).bind(c.language.as_str()).bind(a.state.as_str()).bind(a.audience.as_str())
-                .bind(&c.title).bind(&c.issue).bind(&c.environment).bind(&c.resolution).bind(&c.cause)
-                .bind(json!(c.tags).to_string()).bind(json!(c.product_ids).to_string()).bind(note).bind(actor).bind(now.0)
-                .execute(&mut *tx).await?;
-            insert_event!(&mut *tx, &NewEvent {
-                tenant_id: Some(tenant_id), kind: kind::ARTICLE_CREATED, subject_id: Some(a.id), actor_id: actor,
-                payload: json!({"number": number, "version": 1, "state": a.state, "audience": a.audience,
-                                "language": c.language, "title": c.title}),
-            });
+            let number = insert_article_tx!(&mut tx, &a, note);
             tx.commit().await?;
             number
         });

@@ -9,6 +9,7 @@ pub mod customers;
 pub mod directory;
 pub mod error;
 pub mod events;
+pub mod forum;
 mod group_commit;
 pub mod knowledge;
 pub mod mail;

@@ -72,6 +72,12 @@ pub const MIGRATIONS: &[Migration] = &[
         postgres: include_str!("../migrations/postgres/0010_routing_offers.sql"),
     },
     Migration {
+        version: 11,
+        name: "forum",
+        sqlite: include_str!("../migrations/sqlite/0011_forum.sql"),
+        postgres: include_str!("../migrations/postgres/0011_forum.sql"),
+    },
+    Migration {
         version: 13,
         name: "tree_tallies",
         sqlite: include_str!("../migrations/sqlite/0013_tree_tallies.sql"),

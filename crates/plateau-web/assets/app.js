@@ -13,9 +13,19 @@ const conversationId = body.dataset.conversationId || "";
 let refreshTimer = null;
 let refreshing = false;
 
+const threadId = body.dataset.threadId || "";
+
 function relevant(ev) {
   if (!tenantId || ev.tenant_id !== tenantId) return false;
-  if (body.dataset.page === "conversation") return ev.subject_id === conversationId;
+  const page = body.dataset.page;
+  if (page === "conversation") return ev.subject_id === conversationId;
+  // The forum: the list follows every new thread and answer; a thread page
+  // only its own posts.
+  if (page === "forum") return ev.kind.startsWith("forum.");
+  if (page === "forum-thread") {
+    const p = ev.payload || {};
+    return ev.kind.startsWith("forum.") && (ev.subject_id === threadId || p.thread_id === threadId);
+  }
   return ev.kind.startsWith("conversation.") || ev.kind.startsWith("message.");
 }
 
@@ -36,10 +46,18 @@ async function refresh() {
       const next = doc.getElementById(id);
       if (!now || !next || formIsBusy(now)) continue;
       const before = now.querySelectorAll(".item").length;
+      // Keyed items (forum threads arrive at the top) are fresh by key, the
+      // timeline's by position at the end.
+      const known = new Set(Array.from(now.querySelectorAll("[data-fresh-key]"), (el) => el.dataset.freshKey));
       const wasAtBottom = window.innerHeight + window.scrollY >= document.body.scrollHeight - 40;
       now.replaceWith(next);
       const items = next.querySelectorAll(".item");
-      for (let i = before; i < items.length; i++) items[i].classList.add("fresh");
+      const keyed = next.querySelectorAll("[data-fresh-key]");
+      if (keyed.length) {
+        for (const el of keyed) if (!known.has(el.dataset.freshKey)) el.classList.add("fresh");
+      } else {
+        for (let i = before; i < items.length; i++) items[i].classList.add("fresh");
+      }
       if (id === "timeline" && items.length > before && wasAtBottom) items[items.length - 1].scrollIntoView({ block: "nearest" });
     }
     bindRows();
@@ -54,6 +72,11 @@ function schedule() {
   refreshTimer = setTimeout(refresh, 150);
 }
 
+// Forum events a list or thread page redraws on (SSE delivers them by name).
+const FORUM_EVENTS = ["forum.thread_created", "forum.post_created", "forum.post_edited", "forum.post_flagged",
+  "forum.post_hidden", "forum.post_restored", "forum.answer_accepted", "forum.post_verified", "forum.thread_promoted",
+  "forum.defect_updated", "forum.notification"];
+
 // One stream per page: live regions need a tenant; offers reach the person
 // on any desk page.
 const userId = body.dataset.userId || "";
@@ -67,6 +90,7 @@ if (source && liveIds.length && tenantId) {
     try { if (relevant(JSON.parse(msg.data))) schedule(); } catch (_) { /* ignore malformed */ }
   };
   for (const kind of ["conversation.created", "conversation.updated", "message.added"]) source.addEventListener(kind, handle);
+  for (const kind of FORUM_EVENTS) source.addEventListener(kind, handle);
   source.addEventListener("resync", schedule);
 }
 

@@ -12,6 +12,7 @@ use std::time::Duration;
 use plateau_core::event::{kind, Event};
 use plateau_core::model::{self, Direction};
 use plateau_search::{DocKind, Index, SearchDocument};
+use plateau_store::forum::AnswerForIndex;
 use plateau_store::knowledge::ArticleForIndex;
 use plateau_store::search_feed::{IndexedConversation, IndexedMessage};
 use plateau_store::Store;
@@ -105,6 +106,42 @@ fn article_doc(a: &ArticleForIndex) -> SearchDocument {
     }
 }
 
+fn answer_doc(a: &AnswerForIndex) -> SearchDocument {
+    let p = &a.post;
+    SearchDocument {
+        body: p.body.clone(),
+        parent_id: Some(p.thread_id),
+        tags: a.tags.clone(),
+        reuse_count: u64::try_from(p.reuse_count).unwrap_or(0),
+        updated_at: p.updated_at.0,
+        ..SearchDocument::new(
+            p.tenant_id,
+            p.id,
+            DocKind::ForumAnswer,
+            search_language(a.language),
+            &a.thread_title,
+        )
+    }
+}
+
+/// The forum post an event is about: post events name it as their subject,
+/// thread events (acceptance, promotion) in their payload.
+fn forum_post_of(e: &Event) -> Option<Uuid> {
+    match e.kind.as_str() {
+        kind::FORUM_POST_CREATED
+        | kind::FORUM_POST_EDITED
+        | kind::FORUM_POST_HIDDEN
+        | kind::FORUM_POST_RESTORED
+        | kind::FORUM_POST_VERIFIED => e.subject_id,
+        kind::FORUM_ANSWER_ACCEPTED | kind::FORUM_THREAD_PROMOTED => e
+            .payload
+            .get("post_id")
+            .and_then(|v| v.as_str())
+            .and_then(|s| Uuid::parse_str(s).ok()),
+        _ => None,
+    }
+}
+
 /// Loads a tenant's synonym rules for one language into the index. One-way
 /// rules ("rame => lent") are widened into groups: the engine expands
 /// symmetrically, and a slightly wider recall beats ignoring the rule.
@@ -135,6 +172,7 @@ struct Touched {
     conversations: BTreeSet<(Uuid, Uuid)>,
     messages: BTreeSet<(Uuid, Uuid)>,
     articles: BTreeSet<(Uuid, Uuid)>,
+    forum_answers: BTreeSet<(Uuid, Uuid)>,
     /// (tenant, language code)
     synonyms: BTreeSet<(Uuid, String)>,
 }
@@ -147,6 +185,12 @@ impl Touched {
                 e.payload.get("language").and_then(|l| l.as_str()),
             ) {
                 self.synonyms.insert((tenant, lang.to_string()));
+            }
+            return;
+        }
+        if e.is_forum() {
+            if let (Some(tenant), Some(post)) = (e.tenant_id, forum_post_of(e)) {
+                self.forum_answers.insert((tenant, post));
             }
             return;
         }
@@ -201,6 +245,12 @@ pub async fn catch_up(store: &Store, index: &Index) -> anyhow::Result<usize> {
         for (tenant, id) in &touched.articles {
             match store.article_for_index(*tenant, *id).await? {
                 Some(a) => index.upsert(&article_doc(&a))?,
+                None => index.delete(*tenant, *id)?,
+            }
+        }
+        for (tenant, id) in &touched.forum_answers {
+            match store.forum_answer_for_index(*tenant, *id).await? {
+                Some(a) => index.upsert(&answer_doc(&a))?,
                 None => index.delete(*tenant, *id)?,
             }
         }
@@ -291,7 +341,7 @@ impl Progress for () {
     fn advance(&self, _: u64) {}
 }
 
-/// Rebuilds the index from the store: every article, conversation and message, then a
+/// Rebuilds the index from the store: every article, forum answer, conversation and message, then a
 /// catch-up on events that arrived meanwhile. The checkpoint is the last event
 /// id read *before* paging, so a change made during the rebuild is applied
 /// again afterwards rather than missed.
@@ -325,6 +375,17 @@ pub async fn rebuild(
         after = last.conversation.id;
         for c in &page {
             index.insert(&conversation_doc(c))?;
+        }
+        written += page.len() as u64;
+        progress.advance(page.len() as u64);
+    }
+    let mut after = Uuid::nil();
+    loop {
+        let (page, last) = store.forum_answers_for_index(after, PAGE).await?;
+        let Some(last) = last else { break };
+        after = last;
+        for a in &page {
+            index.insert(&answer_doc(a))?;
         }
         written += page.len() as u64;
         progress.advance(page.len() as u64);

@@ -1,7 +1,8 @@
 //! The per-user live stream (Server-Sent Events). Each connection sees only
 //! events of the tenants its user belongs to, without internal notes for
 //! read-only brand accounts, and offers only for their advisor and supervisors; `Last-Event-ID` replays what a reconnecting
-//! browser missed, straight from the event log.
+//! browser missed, straight from the event log. Forum events go to those who
+//! may read the forum, a forum notification to its one recipient only.
 
 use std::convert::Infallible;
 use std::time::Duration;
@@ -22,6 +23,15 @@ fn visible(actor: &Actor, ev: &Event) -> bool {
     let Some(t) = ev.tenant_id else {
         return false;
     };
+    if ev.is_forum() {
+        if !actor.can(t, Action::ViewForum) {
+            return false;
+        }
+        return match ev.recipient() {
+            Some(user) => user == actor.user_id,
+            None => ev.kind != plateau_core::event::kind::FORUM_NOTIFICATION,
+        };
+    }
     if !actor.can(t, Action::ViewConversations) {
         return false;
     }
@@ -32,6 +42,22 @@ fn visible(actor: &Actor, ev: &Event) -> bool {
         return for_me || actor.can(t, Action::ViewBoard);
     }
     !ev.is_internal() || actor.can(t, Action::ViewInternalNotes)
+}
+
+/// A replayed forum event may describe a post hidden since: its excerpt is
+/// dropped for those who may not read hidden posts.
+fn replayed(actor: &Actor, mut ev: Event) -> Event {
+    if ev.is_forum() {
+        let moderator = ev
+            .tenant_id
+            .is_some_and(|t| actor.can(t, Action::ModerateForum));
+        if !moderator {
+            if let Some(p) = ev.payload.as_object_mut() {
+                p.remove("excerpt");
+            }
+        }
+    }
+    ev
 }
 
 fn to_sse(ev: &Event) -> SseEvent {
@@ -67,7 +93,7 @@ pub async fn stream(
         let mut sent = last_id.unwrap_or(0);
         for ev in backlog {
             sent = ev.id;
-            if visible(&actor, &ev) && !y.send(to_sse(&ev)).await {
+            if visible(&actor, &ev) && !y.send(to_sse(&replayed(&actor, ev))).await {
                 return;
             }
         }

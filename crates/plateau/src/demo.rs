@@ -18,6 +18,7 @@ use rand::seq::IndexedRandom;
 use rand::{Rng, SeedableRng};
 use uuid::Uuid;
 
+mod forum;
 mod knowledge;
 mod trees;
 
@@ -867,6 +868,7 @@ pub async fn seed(store: &Store, progress: bool) -> anyhow::Result<bool> {
         };
         knowledge::seed_brand(store, &ctx, &mut rng, now).await?;
         trees::seed_brand(store, &ctx, &mut rng, now).await?;
+        forum::seed_brand(store, &ctx).await?;
         pb.inc(1);
     }
     pb.finish_and_clear();

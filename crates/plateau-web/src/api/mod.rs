@@ -8,6 +8,7 @@ mod board;
 pub mod conversations;
 mod customers;
 mod directory;
+pub mod forum;
 pub mod knowledge;
 mod mail;
 mod me;
@@ -204,6 +205,89 @@ pub fn routes() -> Router<AppState> {
             "/public/{tenant}/articles/{number}",
             get(knowledge::public_article),
         )
+        .route(
+            "/tenants/{tenant}/forum/threads",
+            get(forum::list_threads).post(forum::create_thread),
+        )
+        .route("/tenants/{tenant}/forum/prefill", get(forum::prefill))
+        .route(
+            "/tenants/{tenant}/forum/threads/{id}",
+            get(forum::show_thread),
+        )
+        .route(
+            "/tenants/{tenant}/forum/threads/{id}/answers",
+            post(forum::answer),
+        )
+        .route(
+            "/tenants/{tenant}/forum/threads/{id}/accept",
+            post(forum::accept),
+        )
+        .route(
+            "/tenants/{tenant}/forum/threads/{id}/defect",
+            put(forum::set_defect).delete(forum::clear_defect),
+        )
+        .route(
+            "/tenants/{tenant}/forum/threads/{id}/affected",
+            post(forum::mark_affected),
+        )
+        .route("/tenants/{tenant}/forum/posts/{id}", put(forum::edit))
+        .route(
+            "/tenants/{tenant}/forum/posts/{id}/comments",
+            post(forum::comment),
+        )
+        .route(
+            "/tenants/{tenant}/forum/posts/{id}/history",
+            get(forum::history),
+        )
+        .route(
+            "/tenants/{tenant}/forum/posts/{id}/helpful",
+            post(forum::helpful),
+        )
+        .route(
+            "/tenants/{tenant}/forum/posts/{id}/reuses",
+            post(forum::reuse),
+        )
+        .route(
+            "/tenants/{tenant}/forum/posts/{id}/flags",
+            post(forum::flag),
+        )
+        .route(
+            "/tenants/{tenant}/forum/posts/{id}/decision",
+            post(forum::decide),
+        )
+        .route(
+            "/tenants/{tenant}/forum/posts/{id}/verify",
+            post(forum::verify),
+        )
+        .route(
+            "/tenants/{tenant}/forum/posts/{id}/promote",
+            post(forum::promote),
+        )
+        .route("/tenants/{tenant}/forum/queue", get(forum::queue))
+        .route("/tenants/{tenant}/forum/digest", get(forum::digest))
+        .route(
+            "/tenants/{tenant}/forum/follows",
+            get(forum::list_follows)
+                .post(forum::follow)
+                .delete(forum::unfollow),
+        )
+        .route(
+            "/tenants/{tenant}/forum/notifications",
+            get(forum::notifications),
+        )
+        .route(
+            "/tenants/{tenant}/forum/notifications/read",
+            post(forum::read_notifications),
+        )
+        .route(
+            "/tenants/{tenant}/forum/leaderboard",
+            get(forum::leaderboard),
+        )
+        .route("/tenants/{tenant}/forum/me", get(forum::my_standing))
+        .route(
+            "/tenants/{tenant}/forum/settings",
+            get(forum::get_settings).put(forum::put_settings),
+        )
         .route("/tenants/{tenant}/staffing", get(staffing::staffing))
         .route(
             "/tenants/{tenant}/trees",
@@ -319,6 +403,13 @@ pub fn routes() -> Router<AppState> {
         knowledge::update_faq, knowledge::delete_faq, knowledge::get_synonyms,
         knowledge::put_synonyms, knowledge::get_analytics, knowledge::public_faq,
         knowledge::public_article,
+        forum::list_threads, forum::create_thread, forum::prefill, forum::show_thread,
+        forum::answer, forum::comment, forum::edit, forum::history, forum::helpful,
+        forum::accept, forum::reuse, forum::flag, forum::queue, forum::decide,
+        forum::verify, forum::promote, forum::digest, forum::set_defect,
+        forum::clear_defect, forum::mark_affected, forum::list_follows, forum::follow,
+        forum::unfollow, forum::notifications, forum::read_notifications,
+        forum::leaderboard, forum::my_standing, forum::get_settings, forum::put_settings,
         staffing::staffing,
         trees::list, trees::create, trees::validate_tree, trees::import, trees::show,
         trees::put_draft, trees::publish, trees::versions, trees::version, trees::analytics,

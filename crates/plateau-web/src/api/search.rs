@@ -25,8 +25,8 @@ pub struct SearchParams {
     /// What the person typed. Quotes make a phrase.
     #[serde(default)]
     pub q: String,
-    /// Comma-separated kinds to search: article, conversation, message.
-    /// Default: all the caller may see.
+    /// Comma-separated kinds to search: article, forum_answer, conversation,
+    /// message. Default: all the caller may see.
     pub kind: Option<String>,
     /// fr or en: search only this language's documents.
     pub language: Option<String>,
@@ -58,6 +58,11 @@ pub struct SearchHit {
     pub tags: Vec<String>,
     /// Where the desk shows this hit.
     pub url: String,
+    /// How far to trust it: validated (a validated article), verified (a
+    /// forum answer checked by a knowledge manager), accepted (the asker's
+    /// accepted answer) or community (an unvalidated answer). None for
+    /// conversations, messages and articles not yet validated.
+    pub confidence: Option<String>,
 }
 
 #[derive(Debug, Clone, Serialize, ToSchema)]
@@ -93,22 +98,32 @@ pub async fn run(
 ) -> Result<SearchResponse, WebError> {
     let notes_visible = user.actor.can(tenant_id, Action::ViewInternalNotes);
     let mut kinds = match &params.kind {
-        None => vec![DocKind::Article, DocKind::Conversation, DocKind::Message],
+        None => vec![
+            DocKind::Article,
+            DocKind::ForumAnswer,
+            DocKind::Conversation,
+            DocKind::Message,
+        ],
         Some(list) => list
             .split(',')
             .filter(|k| !k.trim().is_empty())
             .map(|k| {
-                DocKind::from_code(k.trim())
-                    .filter(|k| *k != DocKind::ForumAnswer)
-                    .ok_or_else(|| {
-                        WebError::bad_request(
-                            "invalid_query",
-                            format!("kind {k:?} is not one of article, conversation, message"),
-                        )
-                    })
+                DocKind::from_code(k.trim()).ok_or_else(|| {
+                    WebError::bad_request(
+                        "invalid_query",
+                        format!(
+                            "kind {k:?} is not one of article, forum_answer, conversation, message"
+                        ),
+                    )
+                })
             })
             .collect::<Result<Vec<_>, _>>()?,
     };
+    // The forum is the centre's own talk: brand accounts never search it.
+    let forum_visible = user.actor.can(tenant_id, Action::ViewForum);
+    if !forum_visible {
+        kinds.retain(|k| *k != DocKind::ForumAnswer);
+    }
     // What the caller may not read is excluded in the index query itself, so
     // counts and pages never reveal it: internal notes, and articles outside
     // the caller's audiences (a brand's read-only account sees partner and
@@ -172,34 +187,58 @@ pub async fn run(
             query_id: None,
         });
     };
-    let hits = results
+    let mut hits = Vec::with_capacity(results.hits.len());
+    for h in results
         .hits
         .into_iter()
         .filter(|h| notes_visible || !h.tags.iter().any(|t| t == NOTE_TAG))
-        .map(|h| {
-            let url = match (h.kind, h.parent_id) {
-                (DocKind::Message, Some(conv)) => {
-                    format!("/t/{tenant_slug}/open/{conv}#m-{}", h.id)
-                }
-                (DocKind::Article, _) => format!("/t/{tenant_slug}/kb/{}", h.id),
-                _ => format!("/t/{tenant_slug}/open/{}", h.id),
-            };
-            SearchHit {
-                kind: h.kind.code().to_string(),
-                id: h.id,
-                conversation_id: h.parent_id,
-                language: h.language.code().to_string(),
-                title: h.title,
-                title_html: h.title_html,
-                snippet_html: h.snippet_html,
-                state: h.state.map(|s| s.code().to_string()),
-                audience: h.audience.map(|a| a.code().to_string()),
-                product: h.product,
-                tags: h.tags.into_iter().filter(|t| t != NOTE_TAG).collect(),
-                url,
+    {
+        let url = match (h.kind, h.parent_id) {
+            (DocKind::Message, Some(conv)) => {
+                format!("/t/{tenant_slug}/open/{conv}#m-{}", h.id)
             }
-        })
-        .collect();
+            (DocKind::Article, _) => format!("/t/{tenant_slug}/kb/{}", h.id),
+            (DocKind::ForumAnswer, Some(thread)) => format!(
+                "{}#p-{}",
+                super::forum::thread_url(tenant_slug, thread),
+                h.id
+            ),
+            _ => format!("/t/{tenant_slug}/open/{}", h.id),
+        };
+        let confidence = match h.kind {
+            DocKind::Article => {
+                (h.state == Some(plateau_search::ArticleState::Validated)).then(|| {
+                    plateau_core::forum::Confidence::Validated
+                        .as_str()
+                        .to_string()
+                })
+            }
+            DocKind::ForumAnswer => {
+                // The store has the last word: a post hidden since it was
+                // indexed is never shown, and the label is always current.
+                match state.store.forum_answer_for_index(tenant_id, h.id).await? {
+                    Some(a) => Some(a.post.confidence().as_str().to_string()),
+                    None => continue,
+                }
+            }
+            _ => None,
+        };
+        hits.push(SearchHit {
+            kind: h.kind.code().to_string(),
+            id: h.id,
+            conversation_id: h.parent_id,
+            language: h.language.code().to_string(),
+            title: h.title,
+            title_html: h.title_html,
+            snippet_html: h.snippet_html,
+            state: h.state.map(|s| s.code().to_string()),
+            audience: h.audience.map(|a| a.code().to_string()),
+            product: h.product,
+            tags: h.tags.into_iter().filter(|t| t != NOTE_TAG).collect(),
+            url,
+            confidence,
+        });
+    }
     Ok(SearchResponse {
         query: results.searched_text,
         truncated: results.truncated,

@@ -66,6 +66,8 @@ struct ConversationPage {
     kb: Option<super::knowledge::Panel>,
     /// Diagnostic trees running or to start; `None` for those who may not run any.
     trees: Option<super::trees::RunnerPanel>,
+    /// Whether the person may take this customer's question to the forum.
+    ask_forum: bool,
     conv_id: String,
     number: i64,
     subject: String,
@@ -396,6 +398,7 @@ pub async fn page(
     render(&ConversationPage {
         kb,
         trees,
+        ask_forum: a.can(t, Action::PostForum),
         conv_id: c.id.to_string(),
         number: c.number,
         subject: c.subject.clone(),

@@ -6,6 +6,7 @@ mod advisors;
 mod board;
 mod channels;
 mod conversation;
+mod forum;
 mod help_centre;
 mod inbox;
 mod knowledge;
@@ -38,6 +39,7 @@ pub fn routes() -> Router<AppState> {
         .merge(knowledge_admin::routes())
         .merge(trees::routes())
         .merge(channels::routes())
+        .merge(forum::routes())
         .route("/", get(home))
         .route("/login", get(login::form).post(login::submit))
         .route("/logout", post(login::logout))

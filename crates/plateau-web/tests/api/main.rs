@@ -10,6 +10,8 @@ mod auth;
 mod bad_input;
 mod conversations;
 mod directory;
+mod forum;
+mod forum_ui;
 mod indexer;
 mod knowledge;
 mod knowledge_ui;

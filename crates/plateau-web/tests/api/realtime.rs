@@ -10,7 +10,7 @@ use serde_json::json;
 use crate::helpers::*;
 
 /// Collects SSE events from `who` until `want` returns true or time runs out.
-async fn listen(
+pub async fn listen(
     app: &App,
     who: &str,
     last_id: Option<i64>,
@@ -54,7 +54,7 @@ async fn listen(
     rx
 }
 
-async fn next_kind(
+pub async fn next_kind(
     rx: &mut tokio::sync::mpsc::Receiver<(String, serde_json::Value)>,
     kind: &str,
 ) -> Option<serde_json::Value> {
