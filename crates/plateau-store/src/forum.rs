@@ -1349,6 +1349,58 @@ impl Store {
         })
     }
 
+    /// Sends the week's promotion candidates to `recipients` (the
+    /// knowledge managers) as a `digest` notification pointing at the best
+    /// candidate, at most once every `every` per tenant and only when there
+    /// is a candidate. Returns how many notifications were written.
+    pub async fn send_promotion_digest(
+        &self,
+        tenant_id: Uuid,
+        recipients: &[Uuid],
+        now: Timestamp,
+        every: std::time::Duration,
+    ) -> Result<usize> {
+        let window = every.as_micros() as i64;
+        let last = on_pool!(&self.read, p => {
+            sqlx::query("SELECT MAX(created_at) AS last FROM forum_notifications WHERE tenant_id = $1 AND reason = 'digest'")
+                .bind(tenant_id).fetch_one(p).await?.opt_int("last")?
+        });
+        if recipients.is_empty() || last.is_some_and(|l| now.0 - l < window) {
+            return Ok(0);
+        }
+        let candidates = self
+            .promotion_digest(tenant_id, Timestamp(now.0 - window), 20)
+            .await?;
+        let Some(top) = candidates.first() else {
+            return Ok(0);
+        };
+        let notes: Vec<(Uuid, Uuid)> = recipients.iter().map(|u| (Uuid::now_v7(), *u)).collect();
+        let events: Vec<NewEvent> = notes
+            .iter()
+            .map(|(id, user)| NewEvent {
+                tenant_id: Some(tenant_id),
+                kind: kind::FORUM_NOTIFICATION,
+                subject_id: Some(top.thread_id),
+                actor_id: None,
+                payload: json!({"user_id": user, "notification_id": id, "thread_id": top.thread_id,
+                                "post_id": top.post_id, "reason": "digest", "title": top.thread_title,
+                                "candidates": candidates.len()}),
+            })
+            .collect();
+        on_pool!(&self.write, pool => {
+            let mut tx = pool.begin().await?;
+            for (id, user) in &notes {
+                sqlx::query("INSERT INTO forum_notifications (id, tenant_id, user_id, thread_id, post_id, reason, created_at, read_at) VALUES ($1, $2, $3, $4, $5, 'digest', $6, NULL)")
+                    .bind(*id).bind(tenant_id).bind(*user).bind(top.thread_id).bind(top.post_id).bind(now.0)
+                    .execute(&mut *tx).await?;
+            }
+            insert_events!(&mut *tx, &events);
+            tx.commit().await?;
+        });
+        self.notify_committed();
+        Ok(notes.len())
+    }
+
     // -----------------------------------------------------------------------
     // Defects
 

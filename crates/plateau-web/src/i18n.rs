@@ -174,6 +174,8 @@ const CATALOG: &[(&str, &str, &str)] = &[
     ("forum.why.followed_product", "a product you follow", "un produit que vous suivez"),
     ("forum.why.followed_tag", "a tag you follow", "une étiquette que vous suivez"),
     ("forum.why.answer", "an answer to your question", "une réponse à votre question"),
+    ("forum.why.digest", "this week's promotion candidates", "les candidats à la validation de la semaine"),
+    ("forum.digest_title", "Answers worth validating this week, led by “{title}”", "Réponses à valider cette semaine, en tête « {title} »"),
     ("forum.set.hide_threshold", "Flag score that hides a post", "Score de signalement qui masque un message"),
     ("forum.set.hide_threshold_hint", "Each flag weighs its author's level (candidate 1, contributor 2, publisher 3); a moderator's flag hides at once.", "Chaque signalement pèse le niveau de son auteur (candidat 1, contributeur 2, publieur 3) ; celui d'un modérateur masque aussitôt."),
     ("forum.set.levels", "Levels", "Niveaux"),

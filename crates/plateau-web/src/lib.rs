@@ -6,6 +6,7 @@ pub mod api;
 pub mod auth;
 mod cache;
 pub mod error;
+pub mod forum_digest;
 pub mod i18n;
 pub mod indexer;
 pub mod mail_in;
@@ -107,6 +108,7 @@ impl AppState {
         router_service::spawn(store.clone(), &events, stopping.subscribe());
         let mail_wake = mail_in::MailWake::default();
         mail_in::spawn(store.clone(), mail_wake.clone(), stopping.subscribe());
+        forum_digest::spawn(store.clone(), stopping.subscribe());
         AppState(Arc::new(Inner {
             store,
             events,

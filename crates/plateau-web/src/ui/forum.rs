@@ -1751,11 +1751,17 @@ async fn notifications(
         .into_iter()
         .map(|n| NotificationRow {
             id: n.id.to_string(),
-            href: match n.post_id {
-                Some(p) => format!("{}#post-{p}", thread_href(&slug, n.thread_id)),
-                None => thread_href(&slug, n.thread_id),
+            href: match (n.reason.as_str(), n.post_id) {
+                ("digest", _) => format!("/t/{slug}/forum/candidates"),
+                (_, Some(p)) => format!("{}#post-{p}", thread_href(&slug, n.thread_id)),
+                (_, None) => thread_href(&slug, n.thread_id),
             },
-            title: n.thread_title,
+            title: if n.reason == "digest" {
+                tr.t("forum.digest_title")
+                    .replace("{title}", &n.thread_title)
+            } else {
+                n.thread_title
+            },
             why: tr.e("forum.why", &n.reason),
             ago: tr.ago(n.created_at, now),
             read: n.read_at.is_some(),

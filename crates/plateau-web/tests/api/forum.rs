@@ -820,3 +820,71 @@ async fn forum_answers_are_in_the_one_search_with_their_confidence() {
         );
     }
 }
+
+#[tokio::test]
+async fn knowledge_managers_get_the_weekly_promotion_digest_once() {
+    for app in apps().await {
+        let label = app.label();
+        let s = &app.db.store;
+        let now = plateau_core::Timestamp::now();
+        // Nothing to propose: no digest.
+        assert_eq!(
+            plateau_web::forum_digest::run_once(s, now).await.unwrap(),
+            0,
+            "{label}"
+        );
+        let (_, answer) = thread_with_answer(&app, "adv_a", "adv2_a", "Box reboots hourly").await;
+        let (st, _) = app
+            .send(
+                "adv_a",
+                Method::POST,
+                &post_path(&answer, "/reuses"),
+                json!({"conversation": app.conv_a.number}),
+            )
+            .await;
+        assert_eq!(st, StatusCode::OK, "{label}");
+        let sent = plateau_web::forum_digest::run_once(s, now).await.unwrap();
+        assert!(sent >= 1, "{label}: the knowledge managers were told");
+        let (_, km) = app
+            .get("km_a", "/api/v1/tenants/acme/forum/notifications")
+            .await;
+        let digests: Vec<&Value> = km
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|n| n["reason"] == "digest")
+            .collect();
+        assert_eq!(digests.len(), 1, "{label}: {km}");
+        assert_eq!(
+            digests[0]["thread_title"], "Box reboots hourly",
+            "{label}: {km}"
+        );
+        let (_, adv) = app
+            .get("adv2_a", "/api/v1/tenants/acme/forum/notifications")
+            .await;
+        assert!(
+            adv.as_array()
+                .unwrap()
+                .iter()
+                .all(|n| n["reason"] != "digest"),
+            "{label}: advisors do not get it: {adv}"
+        );
+        // Once a week: a second pass the same day sends nothing, and eight
+        // days on the answer is older than the digest's week.
+        assert_eq!(
+            plateau_web::forum_digest::run_once(s, now).await.unwrap(),
+            0,
+            "{label}"
+        );
+        let later = plateau_core::Timestamp(now.0 + 8 * 24 * 3600 * 1_000_000);
+        assert_eq!(
+            plateau_web::forum_digest::run_once(s, later).await.unwrap(),
+            0,
+            "{label}"
+        );
+        let page = app.browser("km_a").await;
+        let (st, html) = page.page("/t/acme/forum/notifications").await;
+        assert_eq!(st, StatusCode::OK, "{label}");
+        assert!(html.contains("/t/acme/forum/candidates"), "{label}");
+    }
+}
