@@ -54,6 +54,10 @@ pub enum Action {
     PublishTrees,
     /// Path analytics per published version.
     ViewTreeAnalytics,
+    /// The live routing wallboard: queues, today's service level, who is on
+    /// what. Supervisors and tenant admins run the floor; advisors and the
+    /// brand's read-only account do not see it.
+    ViewWallboard,
 }
 
 /// The pure role matrix. Knowledge managers are advisors who also curate
@@ -394,6 +398,24 @@ mod tests {
             a.may_read_article(Uuid::now_v7(), Audience::Public),
             Err(DomainError::NotFound(_))
         ));
+    }
+
+    #[test]
+    fn only_those_who_run_the_floor_see_the_wallboard() {
+        let t = Uuid::now_v7();
+        for (role, allowed) in [
+            (Role::TenantAdmin, true),
+            (Role::Supervisor, true),
+            (Role::KnowledgeManager, false),
+            (Role::Advisor, false),
+            (Role::ClientViewer, false),
+        ] {
+            assert_eq!(
+                actor(role, t).can(t, Action::ViewWallboard),
+                allowed,
+                "{role:?}"
+            );
+        }
     }
 
     #[test]

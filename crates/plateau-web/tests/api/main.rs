@@ -23,3 +23,4 @@ mod sites;
 mod staffing;
 mod trees;
 mod ui;
+mod wallboard;
