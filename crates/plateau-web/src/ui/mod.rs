@@ -15,6 +15,7 @@ pub(crate) mod search;
 mod settings;
 mod staffing;
 pub(crate) mod trees;
+mod wallboard;
 
 use axum::extract::{FromRequestParts, Path, State};
 use axum::http::request::Parts;
@@ -63,6 +64,8 @@ pub fn routes() -> Router<AppState> {
         .route("/t/{tenant}/c/{number}/update", post(conversation::update))
         .route("/t/{tenant}/c/{number}/take", post(conversation::take))
         .route("/t/{tenant}/board", get(board::page))
+        .route("/t/{tenant}/wallboard", get(wallboard::page))
+        .route("/t/{tenant}/wallboard/board", get(wallboard::fragment))
         .route(
             "/t/{tenant}/routing",
             get(routing::show).post(routing::update),
@@ -184,6 +187,7 @@ pub struct Layout {
     pub tenant_id: String,
     pub nav: &'static str,
     pub can_board: bool,
+    pub can_wallboard: bool,
     pub can_create: bool,
     /// Ids of the regions the live script refreshes on relevant events.
     pub live: &'static str,
@@ -231,6 +235,7 @@ impl Layout {
             tenant_id: tenant.map(|t| t.id.to_string()).unwrap_or_default(),
             nav,
             can_board: tenant.is_some_and(|t| user.actor.can(t.id, Action::ViewBoard)),
+            can_wallboard: tenant.is_some_and(|t| user.actor.can(t.id, Action::ViewWallboard)),
             can_create: tenant.is_some_and(|t| user.actor.can(t.id, Action::CreateConversation)),
             live,
         })

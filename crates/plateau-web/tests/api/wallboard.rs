@@ -296,3 +296,72 @@ async fn only_supervisors_and_tenant_admins_of_the_brand_see_it() {
         assert_eq!(st, StatusCode::NOT_FOUND, "{l}: another brand looks absent");
     }
 }
+
+#[tokio::test]
+async fn the_page_shows_an_empty_state_then_live_queues_in_both_languages() {
+    for app in apps().await {
+        let l = app.label();
+        let sup = app.browser("sup_a").await;
+        let (st, html) = sup.page("/t/acme/wallboard").await;
+        assert_eq!(st, StatusCode::OK, "{l}");
+        assert!(
+            html.contains("data-wallboard=\"/t/acme/wallboard/board\""),
+            "{l}"
+        );
+        assert!(
+            html.contains("queues and workflows are not set up"),
+            "{l}: empty state"
+        );
+        assert!(!html.contains("<svg"), "{l}: no chart without queues");
+        // The nav link (and its g w shortcut) only for those allowed.
+        let (_, inbox) = sup.page("/t/acme/inbox").await;
+        assert!(inbox.contains("href=\"/t/acme/wallboard\""), "{l}");
+        assert!(inbox.contains("data-key=\"gw\""), "{l}");
+        let adv = app.browser("adv_a").await;
+        let (_, inbox) = adv.page("/t/acme/inbox").await;
+        assert!(!inbox.contains("/wallboard"), "{l}: no link for an advisor");
+        for path in ["/t/acme/wallboard", "/t/acme/wallboard/board"] {
+            let (st, _) = adv.page(path).await;
+            assert_eq!(st, StatusCode::FORBIDDEN, "{l}: {path}");
+            let (st, _) = app.browser("viewer_a").await.page(path).await;
+            assert_eq!(st, StatusCode::FORBIDDEN, "{l}: {path}");
+        }
+
+        configure(&app).await;
+        new_chat(&app, "En attente").await;
+        // Nobody is available: the chat waits, and the fragment shows it ticking.
+        let deadline = tokio::time::Instant::now() + WAIT;
+        let fragment = loop {
+            let (st, html) = sup.page("/t/acme/wallboard/board").await;
+            assert_eq!(st, StatusCode::OK, "{l}");
+            if html.contains("data-since-ms") || tokio::time::Instant::now() >= deadline {
+                break html;
+            }
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        };
+        assert!(fragment.contains("data-since-ms"), "{l}: {fragment}");
+        assert!(!fragment.contains("<html"), "{l}: a fragment, not a page");
+        assert!(
+            fragment.contains("<svg") && fragment.contains("target 90 %"),
+            "{l}: {fragment}"
+        );
+        assert!(fragment.contains(">chat<"), "{l}");
+
+        let csrf = sup.csrf().await;
+        let r = sup
+            .post_form(
+                "/settings/locale",
+                &[
+                    ("_csrf", &csrf),
+                    ("locale", "fr"),
+                    ("back", "/t/acme/wallboard"),
+                ],
+            )
+            .await;
+        assert_eq!(r.status(), StatusCode::SEE_OTHER, "{l}");
+        let (_, html) = sup.page("/t/acme/wallboard").await;
+        assert!(html.contains("Mur de supervision"), "{l}");
+        assert!(html.contains("objectif 90 %"), "{l}");
+        assert!(html.contains("Plus longue attente"), "{l}");
+    }
+}
