@@ -212,14 +212,12 @@ impl Store {
                     }
                     Err(e) => tracing::warn!(error = ?e, "event tailer read failed; retrying"),
                 }
-                if tokio::time::timeout(Duration::from_millis(250), woken)
-                    .await
-                    .is_ok()
-                {
-                    // Let a burst of commits land before reading, so a busy
-                    // desk costs one read per burst rather than one per write.
-                    tokio::time::sleep(Duration::from_millis(15)).await;
-                }
+                // Read as soon as something commits. A burst still costs few
+                // reads: what commits while one read runs is taken by the
+                // next. (A fixed pause here to gather a burst put its length
+                // on every hop of the offer path: the router hears of a new
+                // contact through this tailer, and the advisor of its offer.)
+                let _ = tokio::time::timeout(Duration::from_millis(250), woken).await;
             }
         });
         tx
