@@ -67,6 +67,10 @@ pub enum Action {
     PromoteForum,
     /// The tenant's forum settings: thresholds, weights, badges, rights.
     ManageForum,
+    /// The live routing wallboard: queues, today's service level, who is on
+    /// what. Supervisors and tenant admins run the floor; advisors and the
+    /// brand's read-only account do not see it.
+    ViewWallboard,
 }
 
 /// The pure role matrix. Knowledge managers are advisors who also curate
@@ -458,6 +462,24 @@ mod tests {
             a.require(Uuid::now_v7(), ViewForum),
             Err(DomainError::NotFound(_))
         ));
+    }
+
+    #[test]
+    fn only_those_who_run_the_floor_see_the_wallboard() {
+        let t = Uuid::now_v7();
+        for (role, allowed) in [
+            (Role::TenantAdmin, true),
+            (Role::Supervisor, true),
+            (Role::KnowledgeManager, false),
+            (Role::Advisor, false),
+            (Role::ClientViewer, false),
+        ] {
+            assert_eq!(
+                actor(role, t).can(t, Action::ViewWallboard),
+                allowed,
+                "{role:?}"
+            );
+        }
     }
 
     #[test]

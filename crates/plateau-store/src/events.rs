@@ -196,11 +196,19 @@ impl Store {
                     return;
                 }
             };
+            // On PostgreSQL a commit can stay invisible to the tail for a
+            // moment (it only reads below the oldest running transaction);
+            // after a local commit that read found nothing, look again soon
+            // instead of waiting for the next poll.
+            let recheck = store.backend == crate::Backend::Postgres;
+            let mut woken_empty = 0u32;
             loop {
                 let woken = store.committed.notified();
+                let mut read_any = false;
                 match store.events_after(last, 500).await {
                     Ok(events) => {
                         let full = events.len() == 500;
+                        read_any = !events.is_empty();
                         for ev in events {
                             last = ev.id;
                             // No subscribers is normal; the log keeps everything.
@@ -212,14 +220,20 @@ impl Store {
                     }
                     Err(e) => tracing::warn!(error = ?e, "event tailer read failed; retrying"),
                 }
-                if tokio::time::timeout(Duration::from_millis(250), woken)
-                    .await
-                    .is_ok()
-                {
-                    // Let a burst of commits land before reading, so a busy
-                    // desk costs one read per burst rather than one per write.
-                    tokio::time::sleep(Duration::from_millis(15)).await;
+                if recheck && !read_any && (1..=20).contains(&woken_empty) {
+                    woken_empty += 1;
+                    tokio::time::sleep(Duration::from_millis(10)).await;
+                    continue;
                 }
+                // Read as soon as something commits. A burst still costs few
+                // reads: what commits while one read runs is taken by the
+                // next. (A fixed pause here to gather a burst put its length
+                // on every hop of the offer path: the router hears of a new
+                // contact through this tailer, and the advisor of its offer.)
+                let was_woken = tokio::time::timeout(Duration::from_millis(250), woken)
+                    .await
+                    .is_ok();
+                woken_empty = u32::from(was_woken);
             }
         });
         tx

@@ -78,6 +78,12 @@ pub const MIGRATIONS: &[Migration] = &[
         postgres: include_str!("../migrations/postgres/0011_forum.sql"),
     },
     Migration {
+        version: 12,
+        name: "wallboard",
+        sqlite: include_str!("../migrations/sqlite/0012_wallboard.sql"),
+        postgres: include_str!("../migrations/postgres/0012_wallboard.sql"),
+    },
+    Migration {
         version: 13,
         name: "tree_tallies",
         sqlite: include_str!("../migrations/sqlite/0013_tree_tallies.sql"),

@@ -1,11 +1,14 @@
 //! What the router service reads and writes: the contacts to replay, offers
-//! and their answers (each with its event), and the one-router-per-tenant claim.
+//! and their answers (each with its event), the one-router-per-tenant claim,
+//! and the wallboard's live snapshot and per-contact outcomes.
 
 use std::collections::HashSet;
 use std::sync::{Arc, Mutex};
 
 use plateau_core::event::kind;
 use plateau_core::model::{Channel, ContractTier, Language, Priority};
+use plateau_core::routing::{Outcome, QueueSnapshot, Snapshot};
+use plateau_core::sla::OutcomeKind;
 use plateau_core::{DomainError, Timestamp};
 use serde::Serialize;
 use serde_json::json;
@@ -303,6 +306,113 @@ impl Store {
         Ok(())
     }
 
+    /// Replaces the tenant's published live state with `snapshot`, taken at `at`.
+    pub async fn write_routing_snapshot(
+        &self,
+        tenant_id: Uuid,
+        snapshot: &Snapshot,
+        at: Timestamp,
+    ) -> Result<()> {
+        let json = |m: &std::collections::BTreeMap<plateau_core::routing::Presence, u32>| {
+            serde_json::to_string(m)
+                .map_err(|e| crate::StoreError::Corrupt(format!("advisors by state: {e}")))
+        };
+        let mut rows = vec![("", 0i64, None, json(&snapshot.advisors)?)];
+        for q in &snapshot.queues {
+            rows.push((
+                q.queue.as_str(),
+                i64::from(q.waiting),
+                q.oldest_since.map(|t| t.0),
+                json(&q.advisors)?,
+            ));
+        }
+        on_pool!(&self.write, pool => {
+            let mut tx = pool.begin().await?;
+            sqlx::query("DELETE FROM routing_snapshots WHERE tenant_id = $1")
+                .bind(tenant_id).execute(&mut *tx).await?;
+            for (queue, waiting, oldest, advisors) in &rows {
+                sqlx::query("INSERT INTO routing_snapshots (tenant_id, queue, waiting, oldest_since, advisors, written_at) VALUES ($1, $2, $3, $4, $5, $6)")
+                    .bind(tenant_id).bind(*queue).bind(*waiting).bind(*oldest).bind(advisors).bind(at.0)
+                    .execute(&mut *tx).await?;
+            }
+            tx.commit().await?;
+        });
+        Ok(())
+    }
+
+    /// The tenant's last published live state and when it was taken; None
+    /// when no router has published for it yet.
+    pub async fn routing_snapshot(&self, tenant_id: Uuid) -> Result<Option<(Snapshot, Timestamp)>> {
+        let rows = on_pool!(&self.read, p => {
+            sqlx::query("SELECT queue, waiting, oldest_since, advisors, written_at FROM routing_snapshots WHERE tenant_id = $1")
+                .bind(tenant_id).fetch_all(p).await?
+                .iter()
+                .map(|r| {
+                    let advisors = serde_json::from_str(&r.text("advisors")?)
+                        .map_err(|e| crate::StoreError::Corrupt(format!("advisors by state: {e}")))?;
+                    Ok((QueueSnapshot {
+                        queue: r.text("queue")?,
+                        waiting: u32::try_from(r.int("waiting")?).unwrap_or(u32::MAX),
+                        oldest_since: r.opt_int("oldest_since")?.map(Timestamp),
+                        advisors,
+                    }, r.ts("written_at")?))
+                })
+                .collect::<Result<Vec<_>>>()?
+        });
+        let Some(at) = rows.iter().map(|r| r.1).max() else {
+            return Ok(None);
+        };
+        let mut snapshot = Snapshot::default();
+        for (q, _) in rows {
+            if q.queue.is_empty() {
+                snapshot.advisors = q.advisors;
+            } else {
+                snapshot.queues.push(q);
+            }
+        }
+        Ok(Some((snapshot, at)))
+    }
+
+    /// Keeps how contacts counted in their queues' service levels.
+    pub async fn record_routing_outcomes(
+        &self,
+        tenant_id: Uuid,
+        outcomes: &[Outcome],
+    ) -> Result<()> {
+        if outcomes.is_empty() {
+            return Ok(());
+        }
+        on_pool!(&self.write, pool => {
+            let mut tx = pool.begin().await?;
+            for o in outcomes {
+                sqlx::query("INSERT INTO routing_outcomes (id, tenant_id, conversation_id, queue, kind, waited_micros, at) VALUES ($1, $2, $3, $4, $5, $6, $7)")
+                    .bind(Uuid::now_v7()).bind(tenant_id).bind(o.contact).bind(o.queue.as_str())
+                    .bind(o.kind.as_str()).bind(o.waited_micros).bind(o.at.0)
+                    .execute(&mut *tx).await?;
+            }
+            tx.commit().await?;
+        });
+        Ok(())
+    }
+
+    /// Outcomes per (queue, kind) from `since` on: today's service levels.
+    pub async fn routing_outcome_counts(
+        &self,
+        tenant_id: Uuid,
+        since: Timestamp,
+    ) -> Result<Vec<(String, OutcomeKind, u64)>> {
+        on_pool!(&self.read, p => {
+            sqlx::query("SELECT queue, kind, COUNT(*) AS n FROM routing_outcomes WHERE tenant_id = $1 AND at >= $2 GROUP BY queue, kind ORDER BY queue, kind")
+                .bind(tenant_id).bind(since.0).fetch_all(p).await?
+                .iter()
+                .map(|r| {
+                    let kind = r.text("kind")?.parse::<OutcomeKind>().map_err(crate::StoreError::Corrupt)?;
+                    Ok((r.text("queue")?, kind, u64::try_from(r.int("n")?).unwrap_or(0)))
+                })
+                .collect()
+        })
+    }
+
     /// Tries to become the one router of `tenant_id`. On PostgreSQL this takes
     /// a session advisory lock on a connection of its own, held by the claim
     /// (other server processes see it); on SQLite, with a single process, the
@@ -416,6 +526,121 @@ mod tests {
                 tokio::time::sleep(std::time::Duration::from_millis(50)).await;
             }
             assert!(again.is_some(), "{}: released on drop", db.label);
+        }
+    }
+
+    #[tokio::test]
+    async fn snapshots_replace_and_outcomes_count_from_a_day() {
+        use plateau_core::routing::{Presence, QueueName};
+        for db in crate::testing::all().await.unwrap() {
+            let t = db.store.create_tenant("acme", "Acme", None).await.unwrap();
+            let other = db
+                .store
+                .create_tenant("other", "Other", None)
+                .await
+                .unwrap();
+            assert_eq!(db.store.routing_snapshot(t.id).await.unwrap(), None);
+            let snap = |waiting| Snapshot {
+                queues: vec![QueueSnapshot {
+                    queue: "sales".into(),
+                    waiting,
+                    oldest_since: Some(Timestamp(5)),
+                    advisors: [(Presence::Available, 2u32)].into_iter().collect(),
+                }],
+                advisors: [(Presence::Available, 2u32), (Presence::Offline, 1)]
+                    .into_iter()
+                    .collect(),
+            };
+            db.store
+                .write_routing_snapshot(t.id, &snap(3), Timestamp(10))
+                .await
+                .unwrap();
+            db.store
+                .write_routing_snapshot(t.id, &snap(1), Timestamp(20))
+                .await
+                .unwrap();
+            assert_eq!(
+                db.store.routing_snapshot(t.id).await.unwrap(),
+                Some((snap(1), Timestamp(20))),
+                "{}",
+                db.label
+            );
+            assert_eq!(db.store.routing_snapshot(other.id).await.unwrap(), None);
+
+            let c = db
+                .store
+                .create_conversation(
+                    t.id,
+                    crate::conversations::NewConversation {
+                        customer: crate::conversations::CustomerRef::New(
+                            crate::customers::NewCustomer {
+                                name: "Jean".into(),
+                                profile: plateau_core::model::CustomerProfile {
+                                    age_band: None,
+                                    tech_appetite: None,
+                                    value_tier: None,
+                                    contract_tier: ContractTier::Standard,
+                                    language: Language::Fr,
+                                    preferred_channel: None,
+                                },
+                                identities: vec![],
+                            },
+                        ),
+                        subject: "Connexion".into(),
+                        channel: Channel::Chat,
+                        direction: plateau_core::model::Direction::Inbound,
+                        body: "Ma connexion rame.".into(),
+                        priority: Priority::Normal,
+                        reason: None,
+                        tags: vec![],
+                        team_id: None,
+                        assignee_id: None,
+                        language: None,
+                        attachments: vec![],
+                        at: None,
+                    },
+                    None,
+                )
+                .await
+                .unwrap()
+                .id;
+            let o = |at, kind| Outcome {
+                contact: c,
+                queue: QueueName::from("sales"),
+                at: Timestamp(at),
+                waited_micros: 1,
+                kind,
+            };
+            db.store
+                .record_routing_outcomes(
+                    t.id,
+                    &[
+                        o(1, OutcomeKind::AnsweredWithin),
+                        o(100, OutcomeKind::AnsweredWithin),
+                        o(101, OutcomeKind::AnsweredWithin),
+                        o(102, OutcomeKind::ShortAbandon),
+                    ],
+                )
+                .await
+                .unwrap();
+            assert_eq!(
+                db.store
+                    .routing_outcome_counts(t.id, Timestamp(100))
+                    .await
+                    .unwrap(),
+                vec![
+                    ("sales".to_string(), OutcomeKind::AnsweredWithin, 2),
+                    ("sales".to_string(), OutcomeKind::ShortAbandon, 1),
+                ],
+                "{}",
+                db.label
+            );
+            assert!(db
+                .store
+                .routing_outcome_counts(other.id, Timestamp(0))
+                .await
+                .unwrap()
+                .is_empty());
         }
     }
 }

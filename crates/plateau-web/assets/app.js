@@ -419,3 +419,41 @@ if (treeEditor) {
     });
   }
 }
+
+// ---- wallboard ---------------------------------------------------------------
+// The server renders the board; every 2 s the page fetches it again, and every
+// second the longest waits tick on from their start, corrected by the
+// server's clock so a skewed workstation shows the same wait.
+
+const wall = document.querySelector("[data-wallboard]");
+if (wall) {
+  let skew = 0;
+  const pad = (n) => String(n).padStart(2, "0");
+  const clock = (s) => {
+    const h = Math.floor(s / 3600), m = Math.floor((s % 3600) / 60), x = s % 60;
+    return h ? `${h}:${pad(m)}:${pad(x)}` : `${m}:${pad(x)}`;
+  };
+  const sync = () => {
+    const r = wall.querySelector("[data-now-ms]");
+    if (r) skew = Number(r.dataset.nowMs) - Date.now();
+  };
+  const tick = () => {
+    const now = Date.now() + skew;
+    for (const el of wall.querySelectorAll("[data-since-ms]")) {
+      el.textContent = clock(Math.max(0, Math.floor((now - Number(el.dataset.sinceMs)) / 1000)));
+    }
+  };
+  const refresh = async () => {
+    if (document.hidden) return;
+    try {
+      const r = await fetch(wall.dataset.wallboard, { headers: { accept: "text/html" } });
+      // A lapsed session answers with the login page: let the browser go there.
+      if (r.redirected) { location.reload(); return; }
+      if (r.ok) { wall.innerHTML = await r.text(); sync(); tick(); }
+    } catch (_) { /* offline for a moment: keep the last figures */ }
+  };
+  sync();
+  tick();
+  setInterval(tick, 1000);
+  setInterval(refresh, 2000);
+}

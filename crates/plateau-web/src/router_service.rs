@@ -27,6 +27,10 @@ const CLAIM_RETRY: Duration = Duration::from_secs(2);
 const CLAIM_CHECK: Duration = Duration::from_secs(3);
 /// Also read the log this often, in case the broadcast missed something.
 const POLL: Duration = Duration::from_secs(2);
+/// The wallboard's snapshot is written at most this often while things
+/// change, and at every poll otherwise (so its age tells a reader the router
+/// is alive).
+const PUBLISH_MIN: Duration = Duration::from_millis(500);
 /// Timers fire this long after they are due, after a read of the log, so an
 /// answer committed just before an offer's expiry is applied before the
 /// expiry (the API refuses answers after it).
@@ -161,6 +165,9 @@ struct Session<'a> {
     /// Conversations this router assigned, so their later updates are known
     /// as the end of the contact rather than someone else taking it.
     assigned: HashMap<Uuid, Uuid>,
+    /// The router changed since its snapshot was last written.
+    dirty: bool,
+    published: Option<std::time::Instant>,
 }
 
 /// Builds the router from the database and routes until something it was
@@ -196,6 +203,8 @@ async fn route(
         tenant,
         router: Router::new(routing),
         assigned: HashMap::new(),
+        dirty: true,
+        published: None,
     };
     // Offers left by a previous router are unknown to this one: withdraw them.
     for (conv, advisor) in store.pending_tenant_offers(tenant_id).await? {
@@ -252,8 +261,10 @@ async fn route(
     if let Some(exit) = s.catch_up(&mut cursor).await? {
         return Ok(exit);
     }
+    s.publish(true).await?;
 
     let mut poll = tokio::time::interval(POLL);
+    let mut flush = tokio::time::interval(PUBLISH_MIN);
     let mut check = tokio::time::interval(CLAIM_CHECK);
     loop {
         let wake = s.router.next_wakeup();
@@ -293,7 +304,9 @@ async fn route(
                 if let Some(exit) = s.catch_up(&mut cursor).await? {
                     return Ok(exit);
                 }
+                s.publish(true).await?;
             }
+            _ = flush.tick(), if s.dirty => s.publish(false).await?,
             _ = check.tick() => {
                 if !claim.is_held().await {
                     return Ok(Exit::LostClaim);
@@ -430,7 +443,13 @@ impl Session<'_> {
                             self.assigned.remove(&subject);
                             input.push(Event::ContactEnded { contact: subject });
                         }
-                        // Taken by hand or closed while queued: it leaves the queue.
+                        // Taken by hand while queued: it leaves the queue
+                        // and its statistics (nobody gave up).
+                        None if !done && assignee_to.is_some() => {
+                            input.push(Event::ContactWithdrawn { contact: subject })
+                        }
+                        // Closed while queued: the customer's contact ended
+                        // unanswered, an abandon.
                         None => input.push(Event::ContactAbandoned { contact: subject }),
                     }
                     // Handed back to the queue (unassigned, still active).
@@ -489,9 +508,37 @@ impl Session<'_> {
 
     /// Steps the router to now and carries out its decisions, in order.
     async fn step(&mut self, input: Vec<Event>) -> anyhow::Result<()> {
+        let had_input = !input.is_empty();
         let decisions = self.router.step(Timestamp::now(), input);
+        self.dirty |= had_input || !decisions.is_empty();
+        let mut outcomes = Vec::new();
         for d in decisions {
-            self.carry_out(d).await?;
+            if let Decision::Outcome(o) = d {
+                outcomes.push(o);
+            } else {
+                self.carry_out(d).await?;
+            }
+        }
+        self.store
+            .record_routing_outcomes(self.tenant.id, &outcomes)
+            .await?;
+        if self.dirty {
+            self.publish(false).await?;
+        }
+        Ok(())
+    }
+
+    /// Writes the wallboard's snapshot: when `force`, or when something
+    /// changed and the last write is old enough (a burst of arrivals costs
+    /// one write, and the flush tick writes the rest).
+    async fn publish(&mut self, force: bool) -> anyhow::Result<()> {
+        let due = self.published.is_none_or(|at| at.elapsed() >= PUBLISH_MIN);
+        if force || (self.dirty && due) {
+            self.store
+                .write_routing_snapshot(self.tenant.id, &self.router.snapshot(), Timestamp::now())
+                .await?;
+            self.dirty = false;
+            self.published = Some(std::time::Instant::now());
         }
         Ok(())
     }

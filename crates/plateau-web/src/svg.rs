@@ -229,9 +229,98 @@ impl StaffingChart<'_> {
     }
 }
 
+/// Today's service level per queue against its target: one bar per queue on
+/// a 0–100 % scale, coloured by whether it meets the target, with the target
+/// drawn as a dashed line across; a queue with nothing answered yet shows a
+/// dash instead of a bar.
+pub struct ServiceLevelChart<'a> {
+    pub title: &'a str,
+    /// (queue, percent answered within the threshold, meets the target).
+    pub rows: Vec<(String, Option<f64>, bool)>,
+    pub target_percent: f64,
+    /// The target line's label, e.g. "target 80 %".
+    pub target_label: String,
+}
+
+impl ServiceLevelChart<'_> {
+    pub fn render(&self) -> String {
+        let (label_w, bar_w, row_h, top) = (170.0, 420.0, 26.0, 22.0);
+        let height = top + row_h * self.rows.len().max(1) as f64 + 8.0;
+        let width = label_w + bar_w + 70.0;
+        let mut s = format!(
+            "<svg xmlns=\"http://www.w3.org/2000/svg\" class=\"chart\" viewBox=\"0 0 {width} {height}\" role=\"img\" aria-label=\"{t}\"><title>{t}</title>",
+            t = escape(self.title)
+        );
+        for (i, (label, pct, meets)) in self.rows.iter().enumerate() {
+            let y = top + row_h * i as f64;
+            s.push_str(&format!(
+                "<text x=\"{}\" y=\"{:.1}\" class=\"chart-label\" text-anchor=\"end\">{}</text>",
+                label_w - 8.0,
+                y + row_h * 0.62,
+                escape(label)
+            ));
+            match pct {
+                Some(p) => {
+                    let p = p.clamp(0.0, 100.0);
+                    let w = bar_w * p / 100.0;
+                    let class = if *meets { "sl-met" } else { "sl-missed" };
+                    s.push_str(&format!(
+                        "<rect x=\"{label_w}\" y=\"{:.1}\" width=\"{w:.1}\" height=\"{:.1}\" class=\"{class}\"><title>{p:.0} %</title></rect><text x=\"{:.1}\" y=\"{:.1}\" class=\"chart-value\">{p:.0} %</text>",
+                        y + 4.0,
+                        row_h - 8.0,
+                        label_w + w + 6.0,
+                        y + row_h * 0.62
+                    ));
+                }
+                None => s.push_str(&format!(
+                    "<text x=\"{:.1}\" y=\"{:.1}\" class=\"chart-value\">—</text>",
+                    label_w + 6.0,
+                    y + row_h * 0.62
+                )),
+            }
+        }
+        let tx = label_w + bar_w * self.target_percent.clamp(0.0, 100.0) / 100.0;
+        s.push_str(&format!(
+            "<line x1=\"{tx:.1}\" y1=\"{:.1}\" x2=\"{tx:.1}\" y2=\"{:.1}\" class=\"sl-target\"/><text x=\"{tx:.1}\" y=\"12\" class=\"chart-legend\" text-anchor=\"middle\">{}</text></svg>",
+            top - 4.0,
+            height - 4.0,
+            escape(&self.target_label)
+        ));
+        s
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn service_level_bars_scale_to_100_and_mark_the_target() {
+        let chart = ServiceLevelChart {
+            title: "Today <SL>",
+            rows: vec![
+                ("sales".into(), Some(50.0), false),
+                ("after_sales".into(), Some(100.0), true),
+                ("new".into(), None, false),
+            ],
+            target_percent: 80.0,
+            target_label: "target 80 %".into(),
+        };
+        let svg = chart.render();
+        assert!(svg.starts_with("<svg") && svg.ends_with("</svg>"));
+        assert!(svg.contains("Today &lt;SL&gt;"), "titles are escaped");
+        // Half of the 420-wide scale, then all of it; the target at 80 %.
+        assert!(
+            svg.contains("width=\"210.0\" height=\"18.0\" class=\"sl-missed\""),
+            "{svg}"
+        );
+        assert!(
+            svg.contains("width=\"420.0\" height=\"18.0\" class=\"sl-met\""),
+            "{svg}"
+        );
+        assert!(svg.contains("x1=\"506.0\""), "{svg}");
+        assert_eq!(svg.matches("<rect").count(), 2, "no bar before an answer");
+    }
 
     #[test]
     fn staffing_chart_scales_steps_and_shades_shortfalls() {

@@ -112,6 +112,15 @@ pub struct RoutingConfig {
     /// Service-level threshold and short-abandon limit per queue, in seconds.
     pub service_level_threshold_secs: i64,
     pub short_abandon_secs: i64,
+    /// The share of answered contacts that should be answered within the
+    /// threshold, in percent (the wallboard's target line). Configurations
+    /// saved before it existed get the usual 80 %.
+    #[serde(default = "default_target_percent")]
+    pub service_level_target_percent: u8,
+}
+
+fn default_target_percent() -> u8 {
+    80
 }
 
 impl Default for RoutingConfig {
@@ -126,6 +135,7 @@ impl Default for RoutingConfig {
             wrap_up_secs: vec![(Channel::Phone, 30)],
             service_level_threshold_secs: 20,
             short_abandon_secs: 5,
+            service_level_target_percent: default_target_percent(),
         }
     }
 }
@@ -185,11 +195,24 @@ pub struct Routing {
     pub(crate) wrap_up: [i64; Channel::ALL.len()],
     pub(crate) sl_threshold_secs: i64,
     pub(crate) short_abandon_secs: i64,
+    pub(crate) sl_target_percent: u8,
 }
 
 impl Routing {
     pub fn schema(&self) -> &Schema {
         &self.schema
+    }
+
+    pub fn service_level_threshold_secs(&self) -> i64 {
+        self.sl_threshold_secs
+    }
+
+    pub fn short_abandon_secs(&self) -> i64 {
+        self.short_abandon_secs
+    }
+
+    pub fn service_level_target_percent(&self) -> u8 {
+        self.sl_target_percent
     }
 
     pub fn workflow_names(&self) -> impl Iterator<Item = &str> {
@@ -223,6 +246,9 @@ impl Routing {
                 v.push(&format!("wrap_up_secs.{ch}"), "listed more than once");
             }
             wrap_up[channel_index(*ch)] = secs.max(&0) * MICROS;
+        }
+        if !(1..=100).contains(&cfg.service_level_target_percent) {
+            v.push("service_level_target_percent", "must be between 1 and 100");
         }
         if cfg.workflows.is_empty() {
             v.push("workflows", "at least one workflow is needed");
@@ -411,6 +437,7 @@ impl Routing {
             wrap_up,
             sl_threshold_secs: cfg.service_level_threshold_secs,
             short_abandon_secs: cfg.short_abandon_secs,
+            sl_target_percent: cfg.service_level_target_percent,
         })
     }
 }
@@ -525,6 +552,7 @@ pub(crate) mod tests {
         let cfg = RoutingConfig {
             schema: schema(),
             offer_timeout_secs: 0,
+            service_level_target_percent: 0,
             workflows: vec![
                 wf(
                     "a",
@@ -540,6 +568,7 @@ pub(crate) mod tests {
         let errs = errors(&cfg);
         let want = [
             ("offer_timeout_secs", "must be at least 1 second(s)"),
+            ("service_level_target_percent", "must be between 1 and 100"),
             ("workflows[0].filter", "1:12: 'channel' takes one of email, phone, chat, social, letter, found \"fax\""),
             ("workflows[0].steps[0].target", "1:17: expected a value after '>=', found end of input"),
             ("workflows[0].steps[0].order[0]", "unknown skill 'cooking'"),

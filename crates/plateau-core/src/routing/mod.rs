@@ -9,6 +9,7 @@ pub mod expr;
 pub mod lexer;
 pub mod profile;
 pub mod router;
+pub mod wallboard;
 
 pub use advisor::{AdvisorSpec, CallbackSpec, ContactSpec, Presence};
 pub use config::{
@@ -18,3 +19,4 @@ pub use expr::{Expr, ExprError, Schema, Subject, MAX_SKILL_LEVEL};
 pub use lexer::Pos;
 pub use profile::RoutingProfile;
 pub use router::{Decision, Escalation, Event, Lapse, QueueName, QueueStats, Router};
+pub use wallboard::{Outcome, QueueBoard, QueueSnapshot, Snapshot, Wallboard};

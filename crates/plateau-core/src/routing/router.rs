@@ -25,6 +25,7 @@ use super::advisor::{
     AdvisorAttrs, AdvisorSpec, CallbackSpec, ContactAttrs, ContactSpec, Presence,
 };
 use super::config::{channel_index, OrderComp, Routing, Skip};
+use super::wallboard::{Outcome, QueueSnapshot, Snapshot};
 use crate::model::{Channel, ContractTier, Priority, Tier};
 use crate::sla::ServiceLevel;
 use crate::Timestamp;
@@ -38,6 +39,12 @@ pub enum Event {
     CallbackScheduled(CallbackSpec),
     /// The customer left before being answered (or cancelled the callback).
     ContactAbandoned {
+        contact: Uuid,
+    },
+    /// Someone took the contact out of the queue by hand (assigned it
+    /// directly): it leaves the queue and its statistics, since the customer
+    /// neither waited it out nor gave up.
+    ContactWithdrawn {
         contact: Uuid,
     },
     /// The advisor finished the contact; wrap-up follows for the channel's duration.
@@ -92,6 +99,12 @@ pub struct QueueName(Arc<str>);
 impl QueueName {
     pub fn as_str(&self) -> &str {
         &self.0
+    }
+}
+
+impl From<&str> for QueueName {
+    fn from(s: &str) -> Self {
+        QueueName(Arc::from(s))
     }
 }
 
@@ -191,6 +204,15 @@ pub enum Decision {
         waited_micros: i64,
         short: bool,
     },
+    /// Taken out of the queue by hand; not counted in the service level.
+    Withdrawn {
+        contact: Uuid,
+        workflow: QueueName,
+    },
+    /// How an answered or abandoned contact counts in its queue's service
+    /// level (callbacks are not counted), right after its `Assigned` or
+    /// `Abandoned`: what the caller keeps so the day's figures survive a restart.
+    Outcome(Outcome),
     /// No workflow's filter matched (or only the expert cell, without the contract for it).
     Unroutable {
         contact: Uuid,
@@ -472,6 +494,53 @@ impl Router {
         out
     }
 
+    /// What the wallboard shows of the live state, per queue: contacts
+    /// waiting (queued, kept for a preferred advisor, or being offered),
+    /// since when the oldest waits, and the advisors who could serve the
+    /// queue (matching one of its steps' targets) by displayed state.
+    pub fn snapshot(&self) -> Snapshot {
+        let mut queues: Vec<QueueSnapshot> = self
+            .names
+            .iter()
+            .map(|n| QueueSnapshot {
+                queue: n.as_str().to_string(),
+                waiting: 0,
+                oldest_since: None,
+                advisors: BTreeMap::new(),
+            })
+            .collect();
+        for c in self.contacts.values() {
+            if matches!(
+                c.stage,
+                Stage::Waiting | Stage::Preferred(_) | Stage::Offered(_)
+            ) {
+                let q = &mut queues[c.workflow as usize];
+                q.waiting += 1;
+                q.oldest_since = Some(q.oldest_since.map_or(c.place, |o| o.min(c.place)));
+            }
+        }
+        for (w, q) in self.cfg.workflows.iter().zip(queues.iter_mut()) {
+            for a in &self.advisors {
+                if w.steps.iter().any(|s| a.pools.contains(&s.pool)) {
+                    *q.advisors.entry(a.shown).or_insert(0) += 1;
+                }
+            }
+        }
+        Snapshot {
+            queues,
+            advisors: self
+                .advisors_by_state()
+                .into_iter()
+                .map(|(p, n)| (p, n as u32))
+                .collect(),
+        }
+    }
+
+    /// The validated configuration this router runs.
+    pub fn routing(&self) -> &Routing {
+        &self.cfg
+    }
+
     /// Starts a new reporting period (for example "today") for service levels.
     pub fn reset_service_levels(&mut self) {
         for s in &mut self.stats {
@@ -532,7 +601,8 @@ impl Router {
                 });
                 self.fire_timers(out);
             }
-            Event::ContactAbandoned { contact } => self.abandon(contact, out),
+            Event::ContactAbandoned { contact } => self.abandon(contact, true, out),
+            Event::ContactWithdrawn { contact } => self.abandon(contact, false, out),
             Event::ContactEnded { contact } => {
                 let Some(c) = self.contacts.get(&contact) else {
                     return refuse(out, format!("contact {contact} is not being routed"));
@@ -614,15 +684,25 @@ impl Router {
                 drop_timer(&mut self.timers, &mut c.step_timer);
                 drop_timer(&mut self.timers, &mut c.max_wait_timer);
                 let waited = self.now.0 - c.place.0;
-                if c.callback.is_none() {
-                    self.stats[c.workflow as usize].record_answered(waited);
-                }
+                let counted = c.callback.is_none().then(|| {
+                    let wf = c.workflow as usize;
+                    (wf, self.stats[wf].record_answered(waited))
+                });
                 self.rejected.remove(&contact);
                 out.push(Decision::Assigned {
                     contact,
                     advisor,
                     waited_micros: waited,
                 });
+                if let Some((wf, kind)) = counted {
+                    out.push(Decision::Outcome(Outcome {
+                        contact,
+                        queue: self.names[wf].clone(),
+                        at: self.now,
+                        waited_micros: waited,
+                        kind,
+                    }));
+                }
             }
             Event::OfferRejected { contact, advisor } => {
                 let Some(a) = self.offer_of(contact, advisor, out) else {
@@ -924,7 +1004,9 @@ impl Router {
         }
     }
 
-    fn abandon(&mut self, id: Uuid, out: &mut Vec<Decision>) {
+    /// The contact leaves before being answered: `counted` when the customer
+    /// gave up (an abandon), not when someone took it by hand.
+    fn abandon(&mut self, id: Uuid, counted: bool, out: &mut Vec<Decision>) {
         let Some(c) = self.contacts.get(&id) else {
             return refuse(out, format!("contact {id} is not being routed"));
         };
@@ -952,17 +1034,29 @@ impl Router {
             }
             _ => self.forget(id),
         }
-        if stage != Stage::Scheduled {
+        if stage != Stage::Scheduled && !counted {
+            out.push(Decision::Withdrawn {
+                contact: id,
+                workflow: self.names[wf as usize].clone(),
+            });
+        } else if stage != Stage::Scheduled {
             let short = waited < self.cfg.short_abandon_secs * 1_000_000;
-            if !is_cb {
-                self.stats[wf as usize].record_abandoned(waited);
-            }
+            let kind = (!is_cb).then(|| self.stats[wf as usize].record_abandoned(waited));
             out.push(Decision::Abandoned {
                 contact: id,
                 workflow: self.names[wf as usize].clone(),
                 waited_micros: waited,
                 short,
             });
+            if let Some(kind) = kind {
+                out.push(Decision::Outcome(Outcome {
+                    contact: id,
+                    queue: self.names[wf as usize].clone(),
+                    at: self.now,
+                    waited_micros: waited,
+                    kind,
+                }));
+            }
         }
     }
 

@@ -103,6 +103,7 @@ enum Op {
     Reject(usize),
     End(usize),
     Abandon(usize),
+    Withdraw(usize),
     Escalate(usize),
     Tick(i64),
 }
@@ -115,6 +116,7 @@ fn op() -> impl Strategy<Value = Op> {
         1 => any::<usize>().prop_map(Op::Reject),
         3 => any::<usize>().prop_map(Op::End),
         1 => any::<usize>().prop_map(Op::Abandon),
+        1 => any::<usize>().prop_map(Op::Withdraw),
         1 => any::<usize>().prop_map(Op::Escalate),
         2 => (1i64..40).prop_map(Op::Tick),
     ]
@@ -130,6 +132,9 @@ struct Model {
     offered: BTreeMap<Uuid, Uuid>,
     assigned: BTreeMap<Uuid, Uuid>,
     live: BTreeSet<Uuid>,
+    /// What the caller would keep for the wallboard.
+    outcomes: Vec<Outcome>,
+    withdrawn: BTreeSet<Uuid>,
 }
 
 impl Model {
@@ -196,6 +201,17 @@ impl Model {
                 Decision::Abandoned { contact, .. } | Decision::Unroutable { contact, .. } => {
                     self.live.remove(contact);
                 }
+                Decision::Withdrawn { contact, .. } => {
+                    self.live.remove(contact);
+                    self.withdrawn.insert(*contact);
+                }
+                Decision::Outcome(o) => {
+                    prop_assert!(
+                        !self.withdrawn.contains(&o.contact),
+                        "a withdrawn contact counted"
+                    );
+                    self.outcomes.push(o.clone());
+                }
                 _ => {}
             }
         }
@@ -258,6 +274,7 @@ proptest! {
                     Event::ContactEnded { contact }
                 }),
                 Op::Abandon(i) => pick(m.live.iter().copied().filter(|c| !m.assigned.contains_key(c)), i).map(|contact| Event::ContactAbandoned { contact }),
+                Op::Withdraw(i) => pick(m.live.iter().copied().filter(|c| !m.assigned.contains_key(c)), i).map(|contact| Event::ContactWithdrawn { contact }),
                 Op::Escalate(i) => pick(m.assigned.keys().copied(), i).map(|contact| Event::Escalate { contact, reason: "r".into(), context: "c".into() }),
             };
             if let Some(e) = event {
@@ -268,6 +285,16 @@ proptest! {
             if let Err(e) = r.check_invariants() {
                 return Err(TestCaseError::fail(e));
             }
+        }
+        // The outcomes the caller keeps rebuild the router's own service
+        // levels exactly: the wallboard after a restart shows what the
+        // router counted.
+        let rules = crate::routing::wallboard::Rules { threshold_secs: 20, short_abandon_secs: 5, target_percent: 80 };
+        let board = crate::routing::Wallboard::build(None, &crate::routing::wallboard::tally(&m.outcomes, t(0)), rules, t(0), t(now));
+        for q in r.queue_stats() {
+            let kept = board.queues.iter().find(|b| b.queue == q.workflow.as_str()).map(|b| b.service_level.clone());
+            let kept = kept.unwrap_or_else(|| crate::sla::ServiceLevel::new(20, 5));
+            prop_assert_eq!(kept, q.service_level.clone(), "queue {}", q.workflow);
         }
     }
 

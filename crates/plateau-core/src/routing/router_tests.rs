@@ -9,6 +9,7 @@ use crate::model::{Channel, ContractTier, Language, Priority, Tier};
 use crate::routing::config::tests::{schema, step, wf};
 use crate::routing::config::{OrderKey, PriorityChange, RoutingConfig, SkipIf};
 use crate::routing::{AdvisorSpec, ContactSpec, Presence};
+use crate::sla::OutcomeKind;
 
 const S: i64 = 1_000_000;
 
@@ -151,11 +152,20 @@ fn offer_accept_end_and_wrap_up() {
     );
     assert_eq!(
         d,
-        vec![Decision::Assigned {
-            contact: id(10),
-            advisor: id(1),
-            waited_micros: 3 * S
-        }]
+        vec![
+            Decision::Assigned {
+                contact: id(10),
+                advisor: id(1),
+                waited_micros: 3 * S
+            },
+            Decision::Outcome(Outcome {
+                contact: id(10),
+                queue: QueueName::from("fibre"),
+                at: t(4),
+                waited_micros: 3 * S,
+                kind: OutcomeKind::AnsweredWithin
+            })
+        ]
     );
     // A second call waits: one call at a time.
     let d = r.step(
@@ -898,12 +908,21 @@ fn abandons_and_service_level_per_queue() {
     let d = r.step(t(12), [Event::ContactAbandoned { contact: id(2) }]);
     assert_eq!(
         d,
-        vec![Decision::Abandoned {
-            contact: id(2),
-            workflow: r.names[3].clone(),
-            waited_micros: 2 * S,
-            short: true
-        }]
+        vec![
+            Decision::Abandoned {
+                contact: id(2),
+                workflow: r.names[3].clone(),
+                waited_micros: 2 * S,
+                short: true
+            },
+            Decision::Outcome(Outcome {
+                contact: id(2),
+                queue: r.names[3].clone(),
+                at: t(12),
+                waited_micros: 2 * S,
+                kind: OutcomeKind::ShortAbandon
+            })
+        ]
     );
     r.step(t(40), [Event::ContactAbandoned { contact: id(3) }]);
     r.step(
@@ -944,6 +963,97 @@ fn abandons_and_service_level_per_queue() {
     ));
     r.reset_service_levels();
     assert_eq!(r.queue_stats()[3].service_level.answered, 0);
+}
+
+#[test]
+fn a_contact_taken_by_hand_leaves_the_queue_and_its_statistics() {
+    let mut r = router(&config());
+    login(
+        &mut r,
+        t(0),
+        vec![advisor(1, &[("fibre", 3)], Tier::N1, "paris")],
+    );
+    r.step(
+        t(0),
+        [Event::ContactArrived(contact(
+            1,
+            "sales",
+            Channel::Phone,
+            Priority::Normal,
+        ))],
+    );
+    r.step(
+        t(1),
+        [Event::ContactArrived(contact(
+            2,
+            "sales",
+            Channel::Phone,
+            Priority::Normal,
+        ))],
+    );
+    // 1 is offered to the only advisor, 2 waits; both are taken by hand.
+    let d = r.step(t(10), [Event::ContactWithdrawn { contact: id(2) }]);
+    assert_eq!(
+        d,
+        vec![Decision::Withdrawn {
+            contact: id(2),
+            workflow: r.names[3].clone(),
+        }]
+    );
+    let d = r.step(t(11), [Event::ContactWithdrawn { contact: id(1) }]);
+    assert!(d.iter().any(|x| matches!(x, Decision::OfferLapsed { contact, why: Lapse::Cancelled, .. } if *contact == id(1))), "{d:?}");
+    assert!(
+        !d.iter()
+            .any(|x| matches!(x, Decision::Outcome(_) | Decision::Abandoned { .. })),
+        "{d:?}"
+    );
+    let q = &r.queue_stats()[3];
+    assert_eq!(q.waiting, 0);
+    assert_eq!(q.service_level, ServiceLevel::new(20, 5), "nothing counted");
+    // An unknown contact is refused, like an abandon.
+    assert!(matches!(
+        &r.step(t(12), [Event::ContactWithdrawn { contact: id(1) }])[..],
+        [Decision::Refused { .. }]
+    ));
+}
+
+#[test]
+fn the_snapshot_shows_waiting_oldest_place_and_advisors_per_queue() {
+    let mut r = router(&config());
+    login(
+        &mut r,
+        t(0),
+        vec![
+            advisor(1, &[("fibre", 3)], Tier::N1, "paris"),
+            advisor(2, &[("mobile", 3)], Tier::N1, "paris"),
+        ],
+    );
+    for (n, at) in [(1, 3), (2, 5), (3, 9)] {
+        r.step(
+            t(at),
+            [Event::ContactArrived(contact(
+                n,
+                "sales",
+                Channel::Phone,
+                Priority::Normal,
+            ))],
+        );
+    }
+    let s = r.snapshot();
+    let names: Vec<&str> = s.queues.iter().map(|q| q.queue.as_str()).collect();
+    assert_eq!(
+        names,
+        r.names.iter().map(|n| n.as_str()).collect::<Vec<_>>()
+    );
+    let q = &s.queues[3];
+    // One is being offered to advisor 1: it still waits.
+    assert_eq!((q.waiting, q.oldest_since), (3, Some(t(3))));
+    assert_eq!(q.advisors.get(&Presence::Busy), Some(&1));
+    assert_eq!(s.advisors.values().sum::<u32>(), 2);
+    assert!(s
+        .queues
+        .iter()
+        .all(|q| q.advisors.values().sum::<u32>() <= 2));
 }
 
 #[test]

@@ -58,6 +58,16 @@ impl UtcOffsets {
         })
     }
 
+    /// Offset in force at `t`, in seconds east of UTC.
+    pub fn at(&self, t: Timestamp) -> i32 {
+        let i = self.transitions.partition_point(|x| x.0 <= t);
+        if i == 0 {
+            self.initial
+        } else {
+            self.transitions[i - 1].1
+        }
+    }
+
     /// Offset in force at `t`, in microseconds, and the instant it stops being in force.
     fn segment(&self, t: Timestamp) -> (i64, Option<Timestamp>) {
         let i = self.transitions.partition_point(|x| x.0 <= t);

@@ -13,4 +13,4 @@ pub mod service_level;
 
 pub use calendar::{BusinessTime, Calendar, UtcOffsets};
 pub use clock::{ConversationEvent, Metric, SlaClock, SlaEvent, SlaPolicies, SlaPolicy};
-pub use service_level::ServiceLevel;
+pub use service_level::{OutcomeKind, ServiceLevel};

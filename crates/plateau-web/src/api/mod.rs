@@ -17,6 +17,7 @@ pub mod routing;
 pub mod search;
 pub mod staffing;
 pub mod trees;
+pub mod wallboard;
 pub(crate) mod webhooks;
 
 use axum::extract::{DefaultBodyLimit, FromRequest, FromRequestParts, Request};
@@ -70,6 +71,7 @@ pub fn routes() -> Router<AppState> {
             put(availability::set_hours),
         )
         .route("/public/{tenant}/availability", get(availability::public))
+        .route("/tenants/{tenant}/wallboard", get(wallboard::get))
         .route(
             "/tenants/{tenant}/members/{user}/routing-profile",
             get(advisors::get_profile).put(advisors::put_profile),
@@ -387,7 +389,7 @@ pub fn routes() -> Router<AppState> {
         mail::raw_inbound, mail::replay, mail::discard,
         webhooks::create_connector, webhooks::list_connectors, webhooks::receive,
         routing::get, routing::put,
-        offers::mine, offers::accept, offers::reject,
+        offers::mine, offers::accept, offers::reject, wallboard::get,
         directory::list_tenants, directory::create_tenant, directory::list_sites, directory::create_site,
         directory::list_teams, directory::create_team, directory::list_members, directory::create_member,
         directory::set_member, directory::audit,

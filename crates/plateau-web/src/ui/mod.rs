@@ -17,6 +17,7 @@ pub(crate) mod search;
 mod settings;
 mod staffing;
 pub(crate) mod trees;
+mod wallboard;
 
 use axum::extract::{FromRequestParts, Path, State};
 use axum::http::request::Parts;
@@ -67,6 +68,8 @@ pub fn routes() -> Router<AppState> {
         .route("/t/{tenant}/c/{number}/update", post(conversation::update))
         .route("/t/{tenant}/c/{number}/take", post(conversation::take))
         .route("/t/{tenant}/board", get(board::page))
+        .route("/t/{tenant}/wallboard", get(wallboard::page))
+        .route("/t/{tenant}/wallboard/board", get(wallboard::fragment))
         .route(
             "/t/{tenant}/routing",
             get(routing::show).post(routing::update),
@@ -188,6 +191,7 @@ pub struct Layout {
     pub tenant_id: String,
     pub nav: &'static str,
     pub can_board: bool,
+    pub can_wallboard: bool,
     pub can_create: bool,
     /// Tenant administration (the channels page).
     pub can_manage: bool,
@@ -237,6 +241,7 @@ impl Layout {
             tenant_id: tenant.map(|t| t.id.to_string()).unwrap_or_default(),
             nav,
             can_board: tenant.is_some_and(|t| user.actor.can(t.id, Action::ViewBoard)),
+            can_wallboard: tenant.is_some_and(|t| user.actor.can(t.id, Action::ViewWallboard)),
             can_create: tenant.is_some_and(|t| user.actor.can(t.id, Action::CreateConversation)),
             can_manage: tenant.is_some_and(|t| user.actor.can(t.id, Action::ManageTenant)),
             live,

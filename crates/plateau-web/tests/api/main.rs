@@ -27,4 +27,5 @@ mod sites;
 mod staffing;
 mod trees;
 mod ui;
+mod wallboard;
 mod webhooks;
