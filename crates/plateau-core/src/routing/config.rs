@@ -117,6 +117,11 @@ pub struct RoutingConfig {
     /// saved before it existed get the usual 80 %.
     #[serde(default = "default_target_percent")]
     pub service_level_target_percent: u8,
+    /// SLA targets per channel and priority, in business time; the most
+    /// specific match applies to a conversation (see `sla::SlaPolicies`).
+    /// The `tenant` of each is ignored here: the configuration is the brand's.
+    #[serde(default)]
+    pub sla_policies: Vec<crate::sla::SlaPolicy>,
 }
 
 fn default_target_percent() -> u8 {
@@ -136,6 +141,7 @@ impl Default for RoutingConfig {
             service_level_threshold_secs: 20,
             short_abandon_secs: 5,
             service_level_target_percent: default_target_percent(),
+            sla_policies: Vec::new(),
         }
     }
 }
@@ -252,6 +258,12 @@ impl Routing {
         }
         if cfg.workflows.is_empty() {
             v.push("workflows", "at least one workflow is needed");
+        }
+        if let Err(DomainError::Invalid(errs)) = crate::sla::SlaPolicies::new(brand_policies(cfg)) {
+            for e in errs {
+                // "policies[i].x" from the SLA module is "sla_policies[i].x" here.
+                v.push(&format!("sla_{}", e.field), e.message);
+            }
         }
 
         let mut pools: Vec<Pool> = Vec::new();
@@ -440,6 +452,18 @@ impl Routing {
             sl_target_percent: cfg.service_level_target_percent,
         })
     }
+}
+
+/// The configuration's SLA policies as one brand's: their `tenant` is blank.
+pub fn brand_policies(cfg: &RoutingConfig) -> Vec<crate::sla::SlaPolicy> {
+    cfg.sla_policies
+        .iter()
+        .cloned()
+        .map(|mut p| {
+            p.tenant = String::new();
+            p
+        })
+        .collect()
 }
 
 /// Escalation order: N1 < N2 < expert.

@@ -31,13 +31,21 @@ impl Metric {
 /// Targets in business seconds. `channel` / `priority` of None match any.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct SlaPolicy {
+    /// Blank in a brand's own configuration.
+    #[serde(default)]
     pub tenant: String,
+    #[serde(default)]
     pub channel: Option<Channel>,
+    #[serde(default)]
     pub priority: Option<Priority>,
+    #[serde(default)]
     pub first_response_secs: Option<i64>,
+    #[serde(default)]
     pub next_response_secs: Option<i64>,
+    #[serde(default)]
     pub resolution_secs: Option<i64>,
     /// Warn this many business seconds before a breach (0: no warning).
+    #[serde(default)]
     pub warn_before_secs: i64,
 }
 

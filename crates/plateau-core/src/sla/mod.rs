@@ -8,6 +8,7 @@
 
 pub mod calendar;
 pub mod clock;
+pub mod conversation;
 pub mod opening_hours;
 pub mod service_level;
 

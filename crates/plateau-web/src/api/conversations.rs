@@ -180,6 +180,11 @@ pub struct ConversationDetail {
     pub messages: Vec<Message>,
     /// How each e-mail reply's delivery stands, by message id.
     pub deliveries: Vec<Delivery>,
+    /// The SLA clocks under the brand's policy for this channel and
+    /// priority: each metric's state (idle, running, paused, stopped), when
+    /// it is due or breached, and whether it is in the warning window.
+    #[schema(value_type = Vec<Object>)]
+    pub sla: Vec<plateau_core::sla::conversation::MetricStatus>,
 }
 
 /// The delivery of one e-mail reply to the customer.
@@ -225,11 +230,14 @@ pub async fn load_detail(
             sent_at: o.sent_at,
         })
         .collect();
+    let sla =
+        super::sla::conversation_sla(state, &conversation, plateau_core::Timestamp::now()).await?;
     Ok(ConversationDetail {
         conversation,
         customer,
         messages,
         deliveries,
+        sla,
     })
 }
 

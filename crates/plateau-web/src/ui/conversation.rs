@@ -97,6 +97,54 @@ struct ConversationPage {
     identities: Vec<(String, String)>,
     profile: Vec<(String, String)>,
     history: Vec<HistoryRow>,
+    /// SLA chips: (css state, label with the due time), one per metric.
+    sla: Vec<(&'static str, String)>,
+}
+
+/// One chip per SLA metric that has started: running (with the warning
+/// colour in the last stretch), met, or breached.
+fn sla_chips(
+    tr: &Tr,
+    metrics: &[plateau_core::sla::conversation::MetricStatus],
+    now: Timestamp,
+) -> Vec<(&'static str, String)> {
+    use plateau_core::sla::conversation::MetricState;
+    use plateau_core::sla::Metric;
+    metrics
+        .iter()
+        .filter(|m| m.state != MetricState::Idle)
+        .map(|m| {
+            let name = tr.t(match m.metric {
+                Metric::FirstResponse => "sla.first_response",
+                Metric::NextResponse => "sla.next_response",
+                Metric::Resolution => "sla.resolution",
+            });
+            let due = m.due.map(|d| tr.datetime(d)).unwrap_or_default();
+            let (class, key) = match (m.state, m.breached, m.warning) {
+                (MetricState::Stopped, false, _) => ("met", "sla.met"),
+                (_, true, _) => ("breached", "sla.breached"),
+                (MetricState::Paused, false, _) => ("paused", "sla.paused"),
+                (_, false, true) => ("warning", "sla.due"),
+                _ => ("running", "sla.due"),
+            };
+            let left = match m.due {
+                Some(d) if class == "running" || class == "warning" => {
+                    format!(
+                        " ({})",
+                        tr.t("sla.in")
+                            .replace("{n}", &((d.0 - now.0).max(0) / 60_000_000).to_string())
+                    )
+                }
+                _ => String::new(),
+            };
+            (
+                class,
+                format!("{name}: {} {due}{left}", tr.t(key))
+                    .trim()
+                    .to_string(),
+            )
+        })
+        .collect()
 }
 
 fn describe_change(
@@ -395,7 +443,10 @@ pub async fn page(
         "conv-head timeline conv-props customer-history",
     )
     .await?;
+    let sla = crate::api::sla::conversation_sla(&state, &c, Timestamp::now()).await?;
+    let sla = sla_chips(&tr, &sla, Timestamp::now());
     render(&ConversationPage {
+        sla,
         kb,
         trees,
         ask_forum: a.can(t, Action::PostForum),

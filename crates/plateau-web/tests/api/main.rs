@@ -24,6 +24,7 @@ mod router_service;
 mod routing;
 mod search;
 mod sites;
+mod sla;
 mod staffing;
 mod trees;
 mod ui;
