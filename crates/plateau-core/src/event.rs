@@ -104,6 +104,10 @@ pub mod kind {
     pub const MAIL_DELIVERY_CHANGED: &str = "mail.delivery_changed";
     /// Subject: the connector; payload: its name and outbound URL.
     pub const CONNECTOR_CREATED: &str = "connector.created";
+    /// An SLA clock of a conversation entered its warning window, or
+    /// breached. Subject: the conversation; payload: metric and due instant.
+    pub const SLA_WARNING: &str = "sla.warning";
+    pub const SLA_BREACHED: &str = "sla.breached";
 }
 
 /// One committed entry of the event log.

@@ -17,6 +17,7 @@ pub mod migrate;
 pub mod routing;
 mod row;
 pub mod search_feed;
+pub mod sla;
 pub mod social;
 pub mod trees;
 pub mod users;

@@ -107,6 +107,12 @@ pub const MIGRATIONS: &[Migration] = &[
         sqlite: include_str!("../migrations/sqlite/0016_connectors.sql"),
         postgres: include_str!("../migrations/postgres/0016_connectors.sql"),
     },
+    Migration {
+        version: 17,
+        name: "sla_notices",
+        sqlite: include_str!("../migrations/sqlite/0017_sla_notices.sql"),
+        postgres: include_str!("../migrations/postgres/0017_sla_notices.sql"),
+    },
 ];
 
 const CREATE_TABLE: &str = "CREATE TABLE IF NOT EXISTS schema_migrations (

@@ -344,6 +344,8 @@ const CATALOG: &[(&str, &str, &str)] = &[
     ("conv.add_note", "Add note", "Ajouter la note"),
     ("conv.via", "via", "par"),
     ("sla.first_response", "First response", "Première réponse"),
+    ("sla.timeline_warning", "{what}: the SLA is about to be breached", "{what} : l'engagement de service va être dépassé"),
+    ("sla.timeline_breached", "{what}: the SLA was breached", "{what} : l'engagement de service est dépassé"),
     ("sla.next_response", "Next response", "Réponse suivante"),
     ("sla.resolution", "Resolution", "Résolution"),
     ("sla.due", "due", "due le"),

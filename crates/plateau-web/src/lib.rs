@@ -15,6 +15,7 @@ pub mod markdown;
 mod ops;
 mod realtime;
 pub mod router_service;
+pub mod sla_watch;
 mod svg;
 pub mod ui;
 
@@ -109,6 +110,7 @@ impl AppState {
         let mail_wake = mail_in::MailWake::default();
         mail_in::spawn(store.clone(), mail_wake.clone(), stopping.subscribe());
         forum_digest::spawn(store.clone(), stopping.subscribe());
+        sla_watch::spawn(store.clone(), stopping.subscribe());
         AppState(Arc::new(Inner {
             store,
             events,

@@ -21,6 +21,14 @@ pub enum Metric {
 }
 
 impl Metric {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Metric::FirstResponse => "first_response",
+            Metric::NextResponse => "next_response",
+            Metric::Resolution => "resolution",
+        }
+    }
+
     pub const ALL: [Metric; 3] = [
         Metric::FirstResponse,
         Metric::NextResponse,

@@ -231,7 +231,8 @@ pub async fn load_detail(
         })
         .collect();
     let sla =
-        super::sla::conversation_sla(state, &conversation, plateau_core::Timestamp::now()).await?;
+        super::sla::conversation_sla(&state.store, &conversation, plateau_core::Timestamp::now())
+            .await?;
     Ok(ConversationDetail {
         conversation,
         customer,

@@ -15,7 +15,7 @@ mod me;
 pub mod offers;
 pub mod routing;
 pub mod search;
-pub(crate) mod sla;
+pub mod sla;
 pub mod staffing;
 pub mod trees;
 pub mod wallboard;

@@ -12,17 +12,18 @@ use plateau_core::sla::{opening_hours, BusinessTime, Calendar, SlaPolicies, UtcO
 use plateau_core::Timestamp;
 
 use super::availability::offsets;
+use plateau_store::Store;
+
 use crate::error::WebError;
-use crate::AppState;
 
 /// The conversation's SLA metrics now; empty when no policy applies.
 pub async fn conversation_sla(
-    state: &AppState,
+    store: &Store,
     c: &Conversation,
     now: Timestamp,
 ) -> Result<Vec<MetricStatus>, WebError> {
     let t = c.tenant_id;
-    let config = state.store.routing_config(t).await?.config;
+    let config = store.routing_config(t).await?.config;
     let Ok(policies) = SlaPolicies::new(brand_policies(&config)) else {
         // A saved configuration was validated; one that no longer is
         // (older rules) shows no clocks rather than failing the page.
@@ -31,17 +32,15 @@ pub async fn conversation_sla(
     let Some(policy) = policies.find("", c.channel, c.priority) else {
         return Ok(Vec::new());
     };
-    let bt = business_time(state, c, now).await?;
-    let messages: Vec<_> = state
-        .store
+    let bt = business_time(store, c, now).await?;
+    let messages: Vec<_> = store
         .messages(t, c.id, false)
         .await?
         .into_iter()
         .skip(1)
         .map(|m| (m.created_at, m.direction))
         .collect();
-    let statuses: Vec<(Timestamp, Status, Status)> = state
-        .store
+    let statuses: Vec<(Timestamp, Status, Status)> = store
         .subject_events(t, c.id)
         .await?
         .into_iter()
@@ -60,14 +59,13 @@ pub async fn conversation_sla(
 /// The calendar of the site whose team has the conversation, else of the
 /// brand's first site; around the clock when there is none.
 async fn business_time(
-    state: &AppState,
+    store: &Store,
     c: &Conversation,
     now: Timestamp,
 ) -> Result<BusinessTime, WebError> {
-    let sites = state.store.sites(c.tenant_id).await?;
+    let sites = store.sites(c.tenant_id).await?;
     let team_site = match c.team_id {
-        Some(team) => state
-            .store
+        Some(team) => store
             .teams(c.tenant_id)
             .await?
             .into_iter()
@@ -84,7 +82,7 @@ async fn business_time(
             UtcOffsets::fixed(0),
         ));
     };
-    let hours = state.store.site_hours(c.tenant_id).await?;
+    let hours = store.site_hours(c.tenant_id).await?;
     let calendar = match hours.iter().find(|h| h.site_id == site.id) {
         Some(h) => {
             opening_hours::parse(&h.hours, &h.holidays).unwrap_or_else(|_| Calendar::always_open())

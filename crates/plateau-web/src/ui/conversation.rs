@@ -313,6 +313,23 @@ pub async fn page(
             (body, String::new())
         } else if let Some(body) = super::trees::timeline_line(&tr, &ev.kind, &ev.payload) {
             (body, tr.t("trees.timeline").to_string())
+        } else if ev.kind == kind::SLA_WARNING || ev.kind == kind::SLA_BREACHED {
+            let metric = ev
+                .payload
+                .get("metric")
+                .and_then(|m| m.as_str())
+                .unwrap_or("");
+            let what = tr.t(match metric {
+                "first_response" => "sla.first_response",
+                "next_response" => "sla.next_response",
+                _ => "sla.resolution",
+            });
+            let key = if ev.kind == kind::SLA_BREACHED {
+                "sla.timeline_breached"
+            } else {
+                "sla.timeline_warning"
+            };
+            (tr.t(key).replace("{what}", what), "SLA".to_string())
         } else {
             continue;
         };
@@ -443,7 +460,7 @@ pub async fn page(
         "conv-head timeline conv-props customer-history",
     )
     .await?;
-    let sla = crate::api::sla::conversation_sla(&state, &c, Timestamp::now()).await?;
+    let sla = crate::api::sla::conversation_sla(&state.store, &c, Timestamp::now()).await?;
     let sla = sla_chips(&tr, &sla, Timestamp::now());
     render(&ConversationPage {
         sla,

@@ -121,9 +121,41 @@ async fn conversations_show_their_sla_clocks_under_the_brands_policy() {
         let fr = metric(&c, "first_response");
         assert_eq!(fr["breached"], true, "{label}: {c}");
         assert_eq!(fr["state"], "running", "{label}: still owed");
+        // The watcher announces the breach once, as an event on the
+        // conversation, whatever how many times it passes.
+        let now = plateau_core::Timestamp::now();
+        let first = plateau_web::sla_watch::run_once(&app.db.store, now)
+            .await
+            .unwrap();
+        assert!(first >= 1, "{label}");
+        assert_eq!(
+            plateau_web::sla_watch::run_once(&app.db.store, now)
+                .await
+                .unwrap(),
+            0,
+            "{label}"
+        );
+        let (_, evs) = app
+            .get(
+                "adv_a",
+                &format!("/api/v1/tenants/acme/conversations/{}/events", old.id),
+            )
+            .await;
+        let breaches: Vec<&Value> = evs
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|e| e["kind"] == "sla.breached")
+            .collect();
+        assert_eq!(breaches.len(), 1, "{label}: {evs}");
+        assert_eq!(breaches[0]["payload"]["metric"], "first_response");
         let page = app.browser("adv_a").await;
         let (_, html) = page.page(&format!("/t/acme/c/{}", old.number)).await;
         assert!(html.contains("sla-breached"), "{label}");
+        assert!(
+            html.contains("First response: the SLA was breached"),
+            "{label}"
+        );
         let (_, html) = page.page(&format!("/t/acme/c/{}", app.conv_a.number)).await;
         assert!(html.contains("sla-met"), "{label}");
     }
