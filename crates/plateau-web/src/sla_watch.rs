@@ -7,11 +7,12 @@
 use std::time::Duration;
 
 use plateau_core::model::Status;
-use plateau_core::routing::config::brand_policies;
 use plateau_core::Timestamp;
 use plateau_store::conversations::{Cursor, InboxFilter};
 use plateau_store::Store;
 use tokio::sync::watch;
+
+use crate::api::sla::SlaContext;
 
 const TICK: Duration = Duration::from_secs(60);
 
@@ -33,9 +34,9 @@ pub fn spawn(store: Store, mut stopping: watch::Receiver<bool>) {
 pub async fn run_once(store: &Store, now: Timestamp) -> Result<usize, crate::error::WebError> {
     let mut written = 0;
     for t in store.tenants().await? {
-        if brand_policies(&store.routing_config(t.id).await?.config).is_empty() {
+        let Some(ctx) = SlaContext::load(store, t.id).await? else {
             continue;
-        }
+        };
         let filter = InboxFilter {
             statuses: vec![Status::New, Status::Open, Status::Pending],
             ..Default::default()
@@ -44,21 +45,18 @@ pub async fn run_once(store: &Store, now: Timestamp) -> Result<usize, crate::err
         loop {
             let page = store.conversations(t.id, &filter, cursor, 200).await?;
             for c in &page.items {
-                for m in crate::api::sla::conversation_sla(store, c, now).await? {
+                let messages = store.messages(t.id, c.id, false).await?;
+                let events = store.subject_events(t.id, c.id).await?;
+                for m in ctx.status(c, &messages, &events, now) {
                     let Some(due) = m.due else { continue };
-                    if m.warning {
-                        written += usize::from(
-                            store
-                                .announce_sla(t.id, c.id, m.metric.as_str(), false, due)
-                                .await?,
-                        );
-                    }
-                    if m.breached {
-                        written += usize::from(
-                            store
-                                .announce_sla(t.id, c.id, m.metric.as_str(), true, due)
-                                .await?,
-                        );
+                    for (reached, breached) in [(m.warning, false), (m.breached, true)] {
+                        if reached {
+                            written += usize::from(
+                                store
+                                    .announce_sla(t.id, c.id, m.metric.as_str(), breached, due)
+                                    .await?,
+                            );
+                        }
                     }
                 }
             }

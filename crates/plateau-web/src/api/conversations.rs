@@ -230,9 +230,13 @@ pub async fn load_detail(
             sent_at: o.sent_at,
         })
         .collect();
-    let sla =
-        super::sla::conversation_sla(&state.store, &conversation, plateau_core::Timestamp::now())
-            .await?;
+    let sla = super::sla::conversation_sla(
+        &state.store,
+        &conversation,
+        &messages,
+        plateau_core::Timestamp::now(),
+    )
+    .await?;
     Ok(ConversationDetail {
         conversation,
         customer,

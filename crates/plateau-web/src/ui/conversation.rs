@@ -460,8 +460,12 @@ pub async fn page(
         "conv-head timeline conv-props customer-history",
     )
     .await?;
-    let sla = crate::api::sla::conversation_sla(&state.store, &c, Timestamp::now()).await?;
-    let sla = sla_chips(&tr, &sla, Timestamp::now());
+    // The page has read the messages and events already: the clocks reuse them.
+    let now = Timestamp::now();
+    let sla = match crate::api::sla::SlaContext::load(&state.store, t).await? {
+        Some(ctx) => sla_chips(&tr, &ctx.status(&c, &messages, &events, now), now),
+        None => Vec::new(),
+    };
     render(&ConversationPage {
         sla,
         kb,
