@@ -8,6 +8,7 @@ mod cache;
 pub mod error;
 pub mod forum_digest;
 pub mod i18n;
+pub mod inbound;
 pub mod indexer;
 pub mod mail_in;
 pub mod mail_out;

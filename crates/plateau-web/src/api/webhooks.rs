@@ -10,13 +10,9 @@ use axum::http::{HeaderMap, StatusCode};
 use axum::Json;
 use plateau_core::channels::signature::{self, SignatureError};
 use plateau_core::channels::social::{SocialMessage, SocialMessageIn};
-use plateau_core::model::{
-    Channel, ContractTier, CustomerProfile, Direction, IdentityKind, Language, Priority, Status,
-};
+use plateau_core::model::{Channel, IdentityKind};
 use plateau_core::policy::Action;
 use plateau_core::{DomainError, Timestamp};
-use plateau_store::conversations::{CustomerRef, NewConversation, NewMessage};
-use plateau_store::customers::NewCustomer;
 use plateau_store::social::Connector;
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
@@ -224,81 +220,40 @@ async fn deliver(
     m: &SocialMessage,
 ) -> Result<(Uuid, Option<Uuid>), WebError> {
     let t = connector.tenant_id;
-    if let Some(c) = state
-        .store
-        .social_thread(connector.id, &m.thread_id)
-        .await?
-    {
-        let conv = state.store.conversation(t, c).await?;
-        if conv.status != Status::Closed {
-            let (msg, conv) = state
-                .store
-                .add_message(
-                    t,
-                    conv.id,
-                    NewMessage {
-                        direction: Direction::Inbound,
-                        channel: Channel::Social,
-                        author_id: None,
-                        body: m.text.clone(),
-                        attachments: Vec::new(),
-                        then_status: None,
-                        at: None,
-                    },
-                    None,
-                )
-                .await?;
-            return Ok((conv.id, Some(msg.id)));
-        }
-    }
-    let customer = match state
+    let customer = state
         .store
         .customer_by_identity(t, IdentityKind::Social, &m.identity)
-        .await?
-    {
-        Some(c) => CustomerRef::Existing(c.id),
-        None => CustomerRef::New(NewCustomer {
-            name: m.author_name.clone(),
-            profile: CustomerProfile {
-                age_band: None,
-                tech_appetite: None,
-                value_tier: None,
-                contract_tier: ContractTier::Standard,
-                language: Language::Fr,
-                preferred_channel: Some(Channel::Social),
-            },
-            identities: vec![(IdentityKind::Social, m.identity.clone())],
-        }),
-    };
-    let subject: String = m.text.chars().take(80).collect();
-    let conv = state
-        .store
-        .create_conversation(
-            t,
-            NewConversation {
-                customer,
-                subject,
-                channel: Channel::Social,
-                direction: Direction::Inbound,
-                body: m.text.clone(),
-                priority: Priority::Normal,
-                reason: None,
-                tags: vec![m.network.clone()],
-                team_id: None,
-                assignee_id: None,
-                language: None,
-                attachments: Vec::new(),
-                at: None,
-            },
-            None,
-        )
         .await?;
+    let d = crate::inbound::deliver(
+        &state.store,
+        crate::inbound::Arrival {
+            tenant_id: t,
+            channel: Channel::Social,
+            thread: state
+                .store
+                .social_thread(connector.id, &m.thread_id)
+                .await?,
+            customer: customer.map(|c| c.id),
+            identity: (IdentityKind::Social, m.identity.clone()),
+            name: m.author_name.clone(),
+            language: None,
+            subject: m.text.chars().take(80).collect(),
+            body: m.text.clone(),
+            attachments: Vec::new(),
+            team_id: None,
+            tags: vec![m.network.clone()],
+        },
+    )
+    .await?;
     // Creation returns the conversation; its one message is the first.
-    let first = state
-        .store
-        .messages(t, conv.id, false)
-        .await?
-        .first()
-        .map(|m| m.id);
-    Ok((conv.id, first))
+    let message_id = match d.message_id {
+        Some(id) => Some(id),
+        None => state
+            .store
+            .messages(t, d.conversation_id, false)
+            .await?
+            .first()
+            .map(|m| m.id),
+    };
+    Ok((d.conversation_id, message_id))
 }

@@ -11,13 +11,8 @@ use std::time::Duration;
 
 use plateau_core::channels::mail::{self, machine_mail, normalise_address, Thread};
 use plateau_core::channels::mime;
-use plateau_core::model::{
-    Attachment, Channel, ContractTier, CustomerProfile, Direction, IdentityKind, Language,
-    Priority, Status,
-};
+use plateau_core::model::{Attachment, Channel, IdentityKind, Language};
 use plateau_core::Timestamp;
-use plateau_store::conversations::{CustomerRef, NewConversation, NewMessage};
-use plateau_store::customers::NewCustomer;
 use plateau_store::mail::{Claim, InboundMail, InboundState};
 use plateau_store::Store;
 use tokio::sync::{watch, Notify};
@@ -213,95 +208,42 @@ async fn ingest(
             blob_key: Some(meta.key),
         });
     }
-    let at = Some(Timestamp::now());
-
-    // A reply to a closed conversation opens a new one, as a new request.
-    let open_thread = match threaded {
-        Some(c) => {
-            let conv = store.conversation(m.tenant_id, c).await?;
-            (conv.status != Status::Closed).then_some(conv)
-        }
-        None => None,
-    };
-    if let Some(conv) = open_thread {
-        let (msg, conv) = store
-            .add_message(
-                m.tenant_id,
-                conv.id,
-                NewMessage {
-                    direction: Direction::Inbound,
-                    channel: Channel::Email,
-                    author_id: None,
-                    body: parsed.text.clone(),
-                    attachments,
-                    then_status: None,
-                    at,
-                },
-                None,
-            )
-            .await?;
-        return Ok(Outcome {
-            state: InboundState::Ingested,
-            detail: None,
-            conversation_id: Some(conv.id),
-            message_uuid: Some(msg.id),
-        });
-    }
-
     let team_id = store
         .mailbox(&normalise_address(&m.envelope_to))
         .await?
         .filter(|mb| mb.tenant_id == m.tenant_id)
         .and_then(|mb| mb.team_id);
-    let customer = match customer {
-        Some(c) => CustomerRef::Existing(c.id),
-        None => CustomerRef::New(NewCustomer {
+    let language = guess_language(&parsed.text);
+    let delivered = crate::inbound::deliver(
+        store,
+        crate::inbound::Arrival {
+            tenant_id: m.tenant_id,
+            channel: Channel::Email,
+            thread: threaded,
+            customer: customer.map(|c| c.id),
             name: parsed
                 .from_name
                 .clone()
                 .unwrap_or_else(|| from.split('@').next().unwrap_or(&from).to_string()),
-            profile: CustomerProfile {
-                age_band: None,
-                tech_appetite: None,
-                value_tier: None,
-                contract_tier: ContractTier::Standard,
-                language: guess_language(&parsed.text),
-                preferred_channel: Some(Channel::Email),
+            identity: (IdentityKind::Email, from.clone()),
+            language: Some(language),
+            subject: if h.subject.is_empty() {
+                "(no subject)".to_string()
+            } else {
+                h.subject.chars().take(200).collect()
             },
-            identities: vec![(IdentityKind::Email, from.clone())],
-        }),
-    };
-    let subject = if h.subject.is_empty() {
-        "(no subject)".to_string()
-    } else {
-        h.subject.chars().take(200).collect()
-    };
-    let conv = store
-        .create_conversation(
-            m.tenant_id,
-            NewConversation {
-                customer,
-                subject,
-                channel: Channel::Email,
-                direction: Direction::Inbound,
-                body: parsed.text.clone(),
-                priority: Priority::Normal,
-                reason: None,
-                tags: Vec::new(),
-                team_id,
-                assignee_id: None,
-                language: Some(guess_language(&parsed.text)),
-                attachments,
-                at,
-            },
-            None,
-        )
-        .await?;
+            body: parsed.text.clone(),
+            attachments,
+            team_id,
+            tags: Vec::new(),
+        },
+    )
+    .await?;
     Ok(Outcome {
         state: InboundState::Ingested,
         detail: None,
-        conversation_id: Some(conv.id),
-        message_uuid: None,
+        conversation_id: Some(delivered.conversation_id),
+        message_uuid: delivered.message_id,
     })
 }
 
