@@ -104,6 +104,10 @@ pub mod kind {
     pub const MAIL_DELIVERY_CHANGED: &str = "mail.delivery_changed";
     /// Subject: the connector; payload: its name and outbound URL.
     pub const CONNECTOR_CREATED: &str = "connector.created";
+    /// A reply was posted to a connector (a social or messaging network), or
+    /// an attempt failed. Subject: the conversation; payload as
+    /// `MAIL_DELIVERY_CHANGED`.
+    pub const CONNECTOR_DELIVERY_CHANGED: &str = "connector.delivery_changed";
     /// An SLA clock of a conversation entered its warning window, or
     /// breached. Subject: the conversation; payload: metric and due instant.
     pub const SLA_WARNING: &str = "sla.warning";

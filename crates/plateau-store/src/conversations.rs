@@ -712,6 +712,21 @@ impl Store {
         })
     }
 
+    /// One message of a brand's conversation, notes included.
+    pub async fn message(
+        &self,
+        tenant_id: Uuid,
+        conversation_id: Uuid,
+        id: Uuid,
+    ) -> Result<Message> {
+        let row = on_pool!(&self.read, p => {
+            sqlx::query("SELECT id, tenant_id, conversation_id, direction, channel, author_id, body, attachments, created_at FROM messages WHERE tenant_id = $1 AND conversation_id = $2 AND id = $3")
+                .bind(tenant_id).bind(conversation_id).bind(id).fetch_optional(p).await?
+                .map(|r| message(&r)).transpose()?
+        });
+        row.ok_or(DomainError::NotFound("message").into())
+    }
+
     /// Adds a reply, an inbound message or an internal note, moving the
     /// conversation's status as the domain rules say.
     pub async fn add_message(
@@ -725,9 +740,14 @@ impl Store {
             .map_err(|m| DomainError::field("body", m))?;
         // A live reply by e-mail is queued for delivery with the message;
         // back-dated ones (imports, the demo) are history, already sent.
-        let deliver = new.direction == Direction::Outbound
-            && new.channel == Channel::Email
-            && new.at.is_none();
+        let live_reply = new.direction == Direction::Outbound && new.at.is_none();
+        let deliver = live_reply && new.channel == Channel::Email;
+        // A live reply on the social channel goes back through its connector.
+        let network = if live_reply && new.channel == Channel::Social {
+            Some(self.social_reply_route(tenant_id, conversation_id).await?)
+        } else {
+            None
+        };
         for _ in 0..5 {
             let c = self.conversation(tenant_id, conversation_id).await?;
             let mail_to = if deliver {
@@ -794,6 +814,9 @@ impl Store {
                         .execute(&mut *tx).await?;
                     if let Some(to) = &mail_to {
                         crate::mail::queue_reply!(&mut *tx, tenant_id, conversation_id, m.id, to.as_deref(), at);
+                    }
+                    if let Some(route) = &network {
+                        crate::social::queue_network_reply!(&mut *tx, tenant_id, conversation_id, m.id, route.as_ref(), at);
                     }
                     insert_event!(&mut *tx, &NewEvent {
                         tenant_id: Some(tenant_id), kind: kind::MESSAGE_ADDED, subject_id: Some(conversation_id), actor_id: actor,

@@ -82,6 +82,14 @@ impl Store {
         })
     }
 
+    pub async fn tenant(&self, id: Uuid) -> Result<Tenant> {
+        let row = on_pool!(&self.read, p => {
+            sqlx::query("SELECT id, slug, name, created_at FROM tenants WHERE id = $1")
+                .bind(id).fetch_optional(p).await?.map(|r| tenant(&r)).transpose()?
+        });
+        row.ok_or(DomainError::NotFound("tenant").into())
+    }
+
     pub async fn tenant_by_slug(&self, slug: &str) -> Result<Tenant> {
         let row = on_pool!(&self.read, p => {
             sqlx::query("SELECT id, slug, name, created_at FROM tenants WHERE slug = $1")

@@ -113,6 +113,12 @@ pub const MIGRATIONS: &[Migration] = &[
         sqlite: include_str!("../migrations/sqlite/0017_sla_notices.sql"),
         postgres: include_str!("../migrations/postgres/0017_sla_notices.sql"),
     },
+    Migration {
+        version: 22,
+        name: "webhook_out",
+        sqlite: include_str!("../migrations/sqlite/0022_webhook_out.sql"),
+        postgres: include_str!("../migrations/postgres/0022_webhook_out.sql"),
+    },
 ];
 
 const CREATE_TABLE: &str = "CREATE TABLE IF NOT EXISTS schema_migrations (

@@ -162,3 +162,205 @@ impl Store {
         })
     }
 }
+
+// ---- replies out to the network --------------------------------------------
+
+/// Where an advisor's reply in a connector's conversation goes: the thread
+/// of the latest network message, answering that message, with its
+/// visibility (a reply to a public post is public).
+#[derive(Debug, Clone)]
+pub(crate) struct ReplyRoute {
+    pub connector_id: Uuid,
+    pub has_url: bool,
+    pub thread_id: String,
+    pub in_reply_to: String,
+    pub public: bool,
+}
+
+impl Store {
+    /// The route a reply in this conversation takes back to its network, if
+    /// the conversation came through a connector.
+    pub(crate) async fn social_reply_route(
+        &self,
+        tenant_id: Uuid,
+        conversation_id: Uuid,
+    ) -> Result<Option<ReplyRoute>> {
+        on_pool!(&self.read, p => {
+            sqlx::query("SELECT s.connector_id, s.thread_id, s.external_id, s.public, c.outbound_url FROM social_messages s JOIN connectors c ON c.id = s.connector_id WHERE s.tenant_id = $1 AND s.conversation_id = $2 ORDER BY s.created_at DESC, s.external_id DESC LIMIT 1")
+                .bind(tenant_id).bind(conversation_id).fetch_optional(p).await?
+                .map(|r| Ok(ReplyRoute {
+                    connector_id: r.uuid("connector_id")?,
+                    has_url: r.opt_text("outbound_url")?.is_some_and(|u| !u.is_empty()),
+                    thread_id: r.text("thread_id")?,
+                    in_reply_to: r.text("external_id")?,
+                    public: r.boolean("public")?,
+                })).transpose()
+        })
+    }
+}
+
+/// Queues a reply for the connector inside the transaction that writes it.
+/// A conversation with no network thread, or a connector without an
+/// outbound URL, gets a failed entry at once, so the desk says why the reply
+/// did not reach the customer instead of showing nothing.
+macro_rules! queue_network_reply {
+    ($tx:expr, $tenant:expr, $conversation:expr, $message:expr, $route:expr, $at:expr) => {{
+        let route: Option<&$crate::social::ReplyRoute> = $route;
+        let (state, error) = match route {
+            Some(r) if r.has_url => ("queued", None),
+            Some(_) => ("failed", Some("the connector has no outbound URL")),
+            None => (
+                "failed",
+                Some("this conversation has no network thread to answer"),
+            ),
+        };
+        sqlx::query("INSERT INTO webhook_outbox (message_id, tenant_id, conversation_id, connector_id, thread_id, in_reply_to, public, state, attempts, next_attempt_at, last_error, response_status, created_at, sent_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, 0, $9, $10, NULL, $9, NULL)")
+            .bind($message).bind($tenant).bind($conversation)
+            .bind(route.map(|r| r.connector_id))
+            .bind(route.map(|r| r.thread_id.as_str()).unwrap_or(""))
+            .bind(route.map(|r| r.in_reply_to.as_str()).unwrap_or(""))
+            .bind(route.is_some_and(|r| r.public))
+            .bind(state).bind($at.0).bind(error)
+            .execute($tx).await?;
+    }};
+}
+pub(crate) use queue_network_reply;
+
+/// How the delivery of one reply to a network stands.
+#[derive(Debug, Clone, Serialize)]
+pub struct NetworkOutbound {
+    pub message_id: Uuid,
+    pub tenant_id: Uuid,
+    pub conversation_id: Uuid,
+    pub connector_id: Option<Uuid>,
+    pub thread_id: String,
+    /// The network message this reply answers.
+    pub in_reply_to: String,
+    pub public: bool,
+    /// queued, sending, sent or failed.
+    pub state: String,
+    pub attempts: i64,
+    pub next_attempt_at: Timestamp,
+    pub last_error: Option<String>,
+    /// The connector's HTTP status on the last attempt.
+    pub response_status: Option<i64>,
+    pub sent_at: Option<Timestamp>,
+}
+
+const NET_COLS: &str = "message_id, tenant_id, conversation_id, connector_id, thread_id, in_reply_to, public, state, attempts, next_attempt_at, last_error, response_status, sent_at";
+
+fn network_outbound(r: &impl PortableRow) -> Result<NetworkOutbound> {
+    Ok(NetworkOutbound {
+        message_id: r.uuid("message_id")?,
+        tenant_id: r.uuid("tenant_id")?,
+        conversation_id: r.uuid("conversation_id")?,
+        connector_id: r.opt_uuid("connector_id")?,
+        thread_id: r.text("thread_id")?,
+        in_reply_to: r.text("in_reply_to")?,
+        public: r.boolean("public")?,
+        state: r.text("state")?,
+        attempts: r.int("attempts")?,
+        next_attempt_at: r.ts("next_attempt_at")?,
+        last_error: r.opt_text("last_error")?,
+        response_status: r.opt_int("response_status")?,
+        sent_at: r.opt_int("sent_at")?.map(Timestamp),
+    })
+}
+
+impl Store {
+    /// Network replies due for a delivery attempt, oldest first.
+    pub async fn due_network_replies(
+        &self,
+        now: Timestamp,
+        limit: i64,
+    ) -> Result<Vec<NetworkOutbound>> {
+        on_pool!(&self.read, p => {
+            sqlx::query(&format!("SELECT {NET_COLS} FROM webhook_outbox WHERE state = $1 AND next_attempt_at <= $2 ORDER BY next_attempt_at, message_id LIMIT $3"))
+                .bind("queued").bind(now.0).bind(limit).fetch_all(p).await?
+                .iter().map(network_outbound).collect()
+        })
+    }
+
+    /// The earliest time a queued network reply is due.
+    pub async fn next_network_reply_at(&self) -> Result<Option<Timestamp>> {
+        on_pool!(&self.read, p => {
+            let r = sqlx::query("SELECT MIN(next_attempt_at) AS at FROM webhook_outbox WHERE state = $1")
+                .bind("queued").fetch_one(p).await?;
+            Ok(r.opt_int("at")?.map(Timestamp))
+        })
+    }
+
+    /// Takes a due reply for one worker, and puts back those a worker took
+    /// before `stale_before` and never finished (it died: the connector may
+    /// get that reply twice, never zero times).
+    pub async fn take_network_reply(
+        &self,
+        message_id: Uuid,
+        now: Timestamp,
+        stale_before: Timestamp,
+    ) -> Result<bool> {
+        let n = on_pool!(&self.write, p => {
+            sqlx::query("UPDATE webhook_outbox SET state = $1 WHERE state = $2 AND next_attempt_at < $3")
+                .bind("queued").bind("sending").bind(stale_before.0)
+                .execute(p).await?;
+            sqlx::query("UPDATE webhook_outbox SET state = $1, next_attempt_at = $2 WHERE message_id = $3 AND state = $4")
+                .bind("sending").bind(now.0).bind(message_id).bind("queued")
+                .execute(p).await?.rows_affected()
+        });
+        Ok(n == 1)
+    }
+
+    /// Records an attempt: sent, queued again for `retry_at`, or failed for
+    /// good (`error` set and no retry).
+    pub async fn network_reply_attempted(
+        &self,
+        o: &NetworkOutbound,
+        status: Option<u16>,
+        error: Option<&str>,
+        retry_at: Option<Timestamp>,
+    ) -> Result<()> {
+        let now = Timestamp::now();
+        let (state, at) = match (error, retry_at) {
+            (None, _) => ("sent", now),
+            (Some(_), Some(t)) => ("queued", t),
+            (Some(_), None) => ("failed", now),
+        };
+        on_pool!(&self.write, p => {
+            let mut tx = p.begin().await?;
+            sqlx::query("UPDATE webhook_outbox SET state = $1, attempts = attempts + 1, last_error = $2, next_attempt_at = $3, response_status = $4, sent_at = $5 WHERE message_id = $6")
+                .bind(state).bind(error).bind(at.0).bind(status.map(i64::from))
+                .bind((state == "sent").then_some(now.0)).bind(o.message_id)
+                .execute(&mut *tx).await?;
+            insert_event!(&mut *tx, &NewEvent {
+                tenant_id: Some(o.tenant_id), kind: kind::CONNECTOR_DELIVERY_CHANGED, subject_id: Some(o.conversation_id), actor_id: None,
+                payload: json!({"message_id": o.message_id, "state": state, "error": error, "status": status}),
+            });
+            tx.commit().await?;
+        });
+        self.notify_committed();
+        Ok(())
+    }
+
+    /// Delivery of every network reply of a conversation.
+    pub async fn conversation_network_replies(
+        &self,
+        tenant_id: Uuid,
+        conversation_id: Uuid,
+    ) -> Result<Vec<NetworkOutbound>> {
+        on_pool!(&self.read, p => {
+            sqlx::query(&format!("SELECT {NET_COLS} FROM webhook_outbox WHERE tenant_id = $1 AND conversation_id = $2"))
+                .bind(tenant_id).bind(conversation_id).fetch_all(p).await?
+                .iter().map(network_outbound).collect()
+        })
+    }
+
+    /// A connector by id, with its secret and outbound URL (the sender's
+    /// view; the API never shows the secret again).
+    pub async fn connector_by_id(&self, tenant_id: Uuid, id: Uuid) -> Result<Option<Connector>> {
+        on_pool!(&self.read, p => {
+            sqlx::query(&format!("SELECT {COLS} FROM connectors WHERE tenant_id = $1 AND id = $2"))
+                .bind(tenant_id).bind(id).fetch_optional(p).await?
+                .map(|r| connector(&r)).transpose()
+        })
+    }
+}

@@ -19,6 +19,7 @@ pub mod router_service;
 pub mod sla_watch;
 mod svg;
 pub mod ui;
+pub mod webhook_out;
 
 use std::net::SocketAddr;
 use std::sync::Arc;
@@ -38,6 +39,8 @@ pub struct WebConfig {
     pub session_ttl_secs: i64,
     /// Requests with a larger body are refused with 413 before they are read.
     pub body_limit_bytes: usize,
+    /// How replies posted to connectors are retried while a connector is down.
+    pub connector_backoff: plateau_core::channels::retry::Backoff,
 }
 
 impl Default for WebConfig {
@@ -46,6 +49,7 @@ impl Default for WebConfig {
             secure_cookies: false,
             session_ttl_secs: 12 * 3600,
             body_limit_bytes: 1024 * 1024,
+            connector_backoff: plateau_core::channels::retry::Backoff::DELIVERY,
         }
     }
 }
@@ -112,6 +116,12 @@ impl AppState {
         mail_in::spawn(store.clone(), mail_wake.clone(), stopping.subscribe());
         forum_digest::spawn(store.clone(), stopping.subscribe());
         sla_watch::spawn(store.clone(), stopping.subscribe());
+        webhook_out::spawn(
+            store.clone(),
+            config.connector_backoff,
+            &events,
+            stopping.subscribe(),
+        );
         AppState(Arc::new(Inner {
             store,
             events,

@@ -8,6 +8,7 @@ use std::time::Duration;
 use lettre::message::{header::ContentType, Mailbox};
 use lettre::{AsyncSmtpTransport, AsyncTransport, Message, Tokio1Executor};
 use plateau_core::channels::mail::{outbound_message_id, reply_references, reply_subject};
+use plateau_core::channels::retry::Backoff;
 use plateau_core::event::Event;
 use plateau_core::Timestamp;
 use plateau_store::mail::Outbound;
@@ -31,24 +32,21 @@ impl RelayConfig {
         RelayConfig {
             host: host.into(),
             port,
-            retry_base: Duration::from_secs(30),
-            retry_max: Duration::from_secs(3600),
-            max_attempts: 12,
+            retry_base: Backoff::DELIVERY.base,
+            retry_max: Backoff::DELIVERY.max,
+            max_attempts: Backoff::DELIVERY.max_attempts,
         }
     }
 
     /// When to try again after `attempts` failures (including this one);
     /// None when it is time to give up.
     pub fn retry_at(&self, attempts: i64, now: Timestamp) -> Option<Timestamp> {
-        if attempts >= self.max_attempts {
-            return None;
+        Backoff {
+            base: self.retry_base,
+            max: self.retry_max,
+            max_attempts: self.max_attempts,
         }
-        let factor = 1u32 << attempts.clamp(0, 20) as u32;
-        let wait = self
-            .retry_base
-            .saturating_mul(factor.max(1))
-            .min(self.retry_max);
-        Some(Timestamp(now.0 + wait.as_micros() as i64))
+        .retry_at(attempts, now)
     }
 }
 
@@ -130,24 +128,15 @@ async fn build(store: &Store, o: &Outbound) -> Result<(Message, String), String>
         .await
         .map_err(|e| e.to_string())?;
     let msg = store
-        .messages(o.tenant_id, o.conversation_id, false)
+        .message(o.tenant_id, o.conversation_id, o.message_id)
         .await
-        .map_err(|e| e.to_string())?
-        .into_iter()
-        .find(|m| m.id == o.message_id)
-        .ok_or("the reply no longer exists")?;
+        .map_err(|e| e.to_string())?;
     let from = store
         .reply_from(o.tenant_id, o.conversation_id)
         .await
         .map_err(|e| e.to_string())?
         .ok_or("the brand has no mailbox to send from")?;
-    let tenant = store
-        .tenants()
-        .await
-        .map_err(|e| e.to_string())?
-        .into_iter()
-        .find(|t| t.id == o.tenant_id)
-        .ok_or("the brand no longer exists")?;
+    let tenant = store.tenant(o.tenant_id).await.map_err(|e| e.to_string())?;
     let domain = from.rsplit('@').next().unwrap_or("localhost").to_string();
     let smtp_id = outbound_message_id(o.message_id, &domain);
     let ids = store
@@ -190,19 +179,4 @@ async fn build(store: &Store, o: &Outbound) -> Result<(Message, String), String>
     }
     let email = b.body(msg.body).map_err(|e| e.to_string())?;
     Ok((email, smtp_id))
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn retries_back_off_and_give_up() {
-        let r = RelayConfig::new("localhost", 25);
-        let now = Timestamp(0);
-        assert_eq!(r.retry_at(1, now), Some(Timestamp(60_000_000)));
-        assert_eq!(r.retry_at(2, now), Some(Timestamp(120_000_000)));
-        assert_eq!(r.retry_at(11, now), Some(Timestamp(3_600_000_000)));
-        assert_eq!(r.retry_at(12, now), None);
-    }
 }

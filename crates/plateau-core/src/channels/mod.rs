@@ -5,5 +5,6 @@
 
 pub mod mail;
 pub mod mime;
+pub mod retry;
 pub mod signature;
 pub mod social;

@@ -187,10 +187,14 @@ pub struct ConversationDetail {
     pub sla: Vec<plateau_core::sla::conversation::MetricStatus>,
 }
 
-/// The delivery of one e-mail reply to the customer.
+/// The delivery of one reply to the customer: by e-mail, or posted to the
+/// network through the connector the conversation came from.
 #[derive(Serialize, ToSchema)]
 pub struct Delivery {
     pub message_id: Uuid,
+    /// `email` or `connector`.
+    pub via: &'static str,
+    /// The e-mail address, or the connector's name.
     pub to_address: String,
     /// queued (waiting or between retries), sending, sent or failed.
     pub state: String,
@@ -200,6 +204,54 @@ pub struct Delivery {
     pub next_attempt_at: Option<plateau_core::Timestamp>,
     #[schema(value_type = Option<String>)]
     pub sent_at: Option<plateau_core::Timestamp>,
+}
+
+/// Every reply's delivery in a conversation, whichever way it goes out.
+pub async fn deliveries(
+    state: &AppState,
+    tenant_id: Uuid,
+    id: Uuid,
+) -> Result<Vec<Delivery>, WebError> {
+    let mail = state.store.conversation_outbound(tenant_id, id).await?;
+    let network = state
+        .store
+        .conversation_network_replies(tenant_id, id)
+        .await?;
+    let connectors = if network.is_empty() {
+        Vec::new()
+    } else {
+        state.store.connectors(tenant_id).await?
+    };
+    let mut out: Vec<Delivery> = mail
+        .into_iter()
+        .map(|o| Delivery {
+            next_attempt_at: (o.state == "queued").then_some(o.next_attempt_at),
+            message_id: o.message_id,
+            via: "email",
+            to_address: o.to_address,
+            state: o.state,
+            attempts: o.attempts,
+            last_error: o.last_error,
+            sent_at: o.sent_at,
+        })
+        .collect();
+    out.extend(network.into_iter().map(|o| {
+        Delivery {
+            next_attempt_at: (o.state == "queued").then_some(o.next_attempt_at),
+            message_id: o.message_id,
+            via: "connector",
+            to_address: connectors
+                .iter()
+                .find(|c| Some(c.id) == o.connector_id)
+                .map(|c| c.name.clone())
+                .unwrap_or_default(),
+            state: o.state,
+            attempts: o.attempts,
+            last_error: o.last_error,
+            sent_at: o.sent_at,
+        }
+    }));
+    Ok(out)
 }
 
 pub async fn load_detail(
@@ -215,21 +267,7 @@ pub async fn load_detail(
         .await?;
     let notes = user.actor.can(tenant_id, Action::ViewInternalNotes);
     let messages = state.store.messages(tenant_id, id, notes).await?;
-    let deliveries = state
-        .store
-        .conversation_outbound(tenant_id, id)
-        .await?
-        .into_iter()
-        .map(|o| Delivery {
-            next_attempt_at: (o.state == "queued").then_some(o.next_attempt_at),
-            message_id: o.message_id,
-            to_address: o.to_address,
-            state: o.state,
-            attempts: o.attempts,
-            last_error: o.last_error,
-            sent_at: o.sent_at,
-        })
-        .collect();
+    let deliveries = deliveries(state, tenant_id, id).await?;
     let sla = super::sla::conversation_sla(
         &state.store,
         &conversation,

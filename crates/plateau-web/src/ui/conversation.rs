@@ -225,7 +225,7 @@ pub async fn page(
     let notes = a.can(t, Action::ViewInternalNotes);
     let messages = state.store.messages(t, c.id, notes).await?;
     let events = state.store.subject_events(t, c.id).await?;
-    let deliveries = state.store.conversation_outbound(t, c.id).await?;
+    let deliveries = crate::api::conversations::deliveries(&state, t, c.id).await?;
     let public = state.store.public_messages(t, c.id).await?;
     let first_inbound = messages
         .iter()
@@ -285,13 +285,20 @@ pub async fn page(
             continue;
         };
         let (state, key) = match d.state.as_str() {
-            "sent" => ("sent", "mail.sent"),
-            "failed" => ("failed", "mail.failed"),
-            "sending" => ("queued", "mail.sending"),
-            _ if d.attempts > 0 => ("queued", "mail.retrying"),
-            _ => ("queued", "mail.queued"),
+            "sent" => ("sent", "sent"),
+            "failed" => ("failed", "failed"),
+            "sending" => ("queued", "sending"),
+            _ if d.attempts > 0 => ("queued", "retrying"),
+            _ => ("queued", "queued"),
         };
-        let mut label = tr.t(key).replace("{to}", &d.to_address);
+        let prefix = if d.via == "connector" {
+            "connector"
+        } else {
+            "mail"
+        };
+        let mut label = tr
+            .t(&format!("{prefix}.{key}"))
+            .replace("{to}", &d.to_address);
         if let Some(e) = d.last_error.as_deref().filter(|_| state != "sent") {
             label.push_str(" — ");
             label.push_str(e);
