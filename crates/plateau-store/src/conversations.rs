@@ -148,6 +148,9 @@ pub struct InboxFilter {
     pub channel: Option<Channel>,
     pub customer_id: Option<Uuid>,
     pub tag: Option<String>,
+    /// Only conversations with a running SLA clock, the one due (or
+    /// breached) first at the top, instead of the latest activity first.
+    pub by_sla_due: bool,
 }
 
 impl Default for InboxFilter {
@@ -159,13 +162,16 @@ impl Default for InboxFilter {
             channel: None,
             customer_id: None,
             tag: None,
+            by_sla_due: false,
         }
     }
 }
 
-/// An opaque position in an inbox list: the last row's (updated_at, id).
+/// An opaque position in an inbox list: the last row's (updated_at, id), or
+/// (SLA due instant, id) in the SLA order.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Cursor {
+    /// The sort key of the last row.
     pub updated_at: i64,
     pub id: Uuid,
 }
@@ -601,8 +607,19 @@ impl Store {
     ) -> Result<Page<Conversation>> {
         let limit = limit.clamp(1, 200);
         let mut params = Params::default();
+        // The SLA order reads the due instant through a subquery so that
+        // no column name is shared with the conversations table.
+        let (join, key) = if f.by_sla_due {
+            (
+                " JOIN (SELECT conversation_id, due_at AS sla_due_at FROM sla_due) d ON d.conversation_id = c.id",
+                "sla_due_at",
+            )
+        } else {
+            ("", "updated_at")
+        };
         let mut sql = format!(
-            "SELECT {COLS} FROM conversations c WHERE tenant_id = {}",
+            "SELECT {COLS}{} FROM conversations c{join} WHERE tenant_id = {}",
+            if f.by_sla_due { ", sla_due_at" } else { "" },
             params.push(Arg::Uuid(tenant_id))
         );
         match f.assignee {
@@ -641,26 +658,42 @@ impl Store {
                 params.push(Arg::Text(tag.clone()))
             ));
         }
+        // Newest activity first, or the soonest SLA due first.
+        let (cmp, dir) = if f.by_sla_due {
+            (">", "ASC")
+        } else {
+            ("<", "DESC")
+        };
         if let Some(cur) = cursor {
             let a = params.push(Arg::Int(cur.updated_at));
             let b = params.push(Arg::Uuid(cur.id));
-            sql.push_str(&format!(" AND (updated_at, id) < ({a}, {b})"));
+            sql.push_str(&format!(" AND ({key}, id) {cmp} ({a}, {b})"));
         }
         sql.push_str(&format!(
-            " ORDER BY updated_at DESC, id DESC LIMIT {}",
+            " ORDER BY {key} {dir}, id {dir} LIMIT {}",
             params.push(Arg::Int(limit + 1))
         ));
 
-        let mut items = on_pool!(&self.read, p => {
+        let rows: Vec<(Conversation, i64)> = on_pool!(&self.read, p => {
             bind_args!(sqlx::query(&sql), &params.args).fetch_all(p).await?
-                .iter().map(conversation).collect::<Result<Vec<_>>>()?
+                .iter().map(|r| {
+                    let c = conversation(r)?;
+                    let k = if f.by_sla_due { r.int("sla_due_at")? } else { c.updated_at.0 };
+                    Ok((c, k))
+                }).collect::<Result<Vec<_>>>()?
         });
-        let next_cursor = if items.len() as i64 > limit {
-            items.truncate(limit as usize);
-            items.last().map(|c| {
+        let more = rows.len() as i64 > limit;
+        let mut keys: Vec<(i64, Uuid)> = Vec::with_capacity(rows.len());
+        let mut items: Vec<Conversation> = Vec::with_capacity(rows.len());
+        for (c, k) in rows.into_iter().take(limit as usize) {
+            keys.push((k, c.id));
+            items.push(c);
+        }
+        let next_cursor = if more {
+            keys.last().map(|(k, id)| {
                 Cursor {
-                    updated_at: c.updated_at.0,
-                    id: c.id,
+                    updated_at: *k,
+                    id: *id,
                 }
                 .encode()
             })

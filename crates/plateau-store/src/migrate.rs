@@ -119,6 +119,12 @@ pub const MIGRATIONS: &[Migration] = &[
         sqlite: include_str!("../migrations/sqlite/0022_webhook_out.sql"),
         postgres: include_str!("../migrations/postgres/0022_webhook_out.sql"),
     },
+    Migration {
+        version: 23,
+        name: "sla_due",
+        sqlite: include_str!("../migrations/sqlite/0023_sla_due.sql"),
+        postgres: include_str!("../migrations/postgres/0023_sla_due.sql"),
+    },
 ];
 
 const CREATE_TABLE: &str = "CREATE TABLE IF NOT EXISTS schema_migrations (

@@ -348,6 +348,12 @@ const CATALOG: &[(&str, &str, &str)] = &[
     ("sla.timeline_breached", "{what}: the SLA was breached", "{what} : l'engagement de service est dépassé"),
     ("sla.next_response", "Next response", "Réponse suivante"),
     ("sla.resolution", "Resolution", "Résolution"),
+    ("sla.chip_due", "{what} due {when}", "{what} : échéance {when}"),
+    ("sla.chip_breached", "{what} breached {when}", "{what} dépassée {when}"),
+    ("sort.label", "Order", "Ordre"),
+    ("sort.activity", "Latest activity first", "Activité la plus récente d'abord"),
+    ("sort.sla_due", "SLA due first", "Échéance SLA la plus proche d'abord"),
+    ("inbox.empty_sla", "No conversation here has a running SLA clock: nothing is waiting against a service-level target.", "Aucune conversation ici n'a d'engagement de service en cours : rien n'attend contre un délai."),
     ("sla.due", "due", "due le"),
     ("sla.in", "in {n} min", "dans {n} min"),
     ("sla.met", "met", "tenue"),
@@ -815,6 +821,28 @@ impl Tr {
         match self.lang {
             Language::En => format!("{n} {unit} ago"),
             Language::Fr => format!("il y a {n} {unit}"),
+        }
+    }
+
+    /// "in 5 min" / "dans 5 min", as coarse as `ago`; a past instant reads
+    /// as `ago`.
+    pub fn until(&self, then: Timestamp, now: Timestamp) -> String {
+        let s = now.seconds_until(then);
+        if s < 0 {
+            return self.ago(then, now);
+        }
+        let (n, unit) = match s {
+            0..=59 => (1, "min"),
+            60..=3_599 => ((s + 30) / 60, "min"),
+            3_600..=86_399 => ((s + 1_800) / 3_600, "h"),
+            _ => (
+                (s + 43_200) / 86_400,
+                if self.lang == Language::Fr { "j" } else { "d" },
+            ),
+        };
+        match self.lang {
+            Language::En => format!("in {n} {unit}"),
+            Language::Fr => format!("dans {n} {unit}"),
         }
     }
 

@@ -115,7 +115,7 @@ impl AppState {
         let mail_wake = mail_in::MailWake::default();
         mail_in::spawn(store.clone(), mail_wake.clone(), stopping.subscribe());
         forum_digest::spawn(store.clone(), stopping.subscribe());
-        sla_watch::spawn(store.clone(), stopping.subscribe());
+        sla_watch::spawn(store.clone(), &events, stopping.subscribe());
         webhook_out::spawn(
             store.clone(),
             config.connector_backoff,

@@ -78,18 +78,66 @@ pub fn status(
     bt: &BusinessTime,
     now: Timestamp,
 ) -> Vec<MetricStatus> {
+    replay(policy, events, bt, now).0
+}
+
+/// The most urgent running clock of a conversation: what an inbox sorted by
+/// SLA shows first, and when a watcher must look again.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+pub struct Urgency {
+    pub metric: Metric,
+    /// When it breaches, or breached.
+    pub due: Timestamp,
+    pub warning: bool,
+    pub breached: bool,
+    /// The next instant a clock reaches its warning or breach if nothing
+    /// else happens; None when no running clock has one left.
+    pub next_check: Option<Timestamp>,
+}
+
+/// The running metric due first (a breached one first of all, since its due
+/// instant is past); None when no clock runs (answered, paused while
+/// waiting on the customer, resolved, or no policy target).
+pub fn urgency(
+    policy: &SlaPolicy,
+    events: &[(Timestamp, ConversationEvent)],
+    bt: &BusinessTime,
+    now: Timestamp,
+) -> Option<Urgency> {
+    let (metrics, next_check) = replay(policy, events, bt, now);
+    metrics
+        .into_iter()
+        .filter(|m| m.state == MetricState::Running)
+        .filter_map(|m| Some((m.due?, m)))
+        .min_by_key(|(due, m)| (*due, m.metric))
+        .map(|(due, m)| Urgency {
+            metric: m.metric,
+            due,
+            warning: m.warning,
+            breached: m.breached,
+            next_check,
+        })
+}
+
+fn replay(
+    policy: &SlaPolicy,
+    events: &[(Timestamp, ConversationEvent)],
+    bt: &BusinessTime,
+    now: Timestamp,
+) -> (Vec<MetricStatus>, Option<Timestamp>) {
     let mut clock = SlaClock::new(policy);
     let mut seen: Vec<SlaEvent> = Vec::new();
     for (at, e) in events.iter().filter(|(at, _)| *at <= now) {
         seen.extend(clock.apply(*at, *e, bt));
     }
     seen.extend(clock.poll(now, bt));
+    let next_check = clock.next_due(bt);
     let target = |m: Metric| match m {
         Metric::FirstResponse => policy.first_response_secs,
         Metric::NextResponse => policy.next_response_secs,
         Metric::Resolution => policy.resolution_secs,
     };
-    Metric::ALL
+    let metrics = Metric::ALL
         .into_iter()
         .filter(|m| target(*m).is_some())
         .map(|m| {
@@ -141,7 +189,8 @@ pub fn status(
                 breached,
             }
         })
-        .collect()
+        .collect();
+    (metrics, next_check)
 }
 
 /// Whether the last event of metric `m` is not a stop (it was restarted).
@@ -265,5 +314,48 @@ mod tests {
         let fr = get(&s, Metric::FirstResponse);
         assert_eq!(fr.state, MetricState::Stopped);
         assert!(fr.breached);
+    }
+
+    #[test]
+    fn urgency_is_the_running_clock_due_first_and_says_when_to_look_again() {
+        let t0 = Timestamp(1_800_000_000_000_000);
+        let ev = clock_events(t0, &[], &[]);
+        // First response (60 min) is due before resolution (8 h); the next
+        // thing to happen is its warning, 10 minutes before.
+        let u = urgency(&policy(), &ev, &always(), Timestamp(t0.0 + 5 * MIN)).unwrap();
+        assert_eq!(u.metric, Metric::FirstResponse);
+        assert_eq!(u.due, Timestamp(t0.0 + 60 * MIN));
+        assert!(!u.warning && !u.breached);
+        assert_eq!(u.next_check, Some(Timestamp(t0.0 + 50 * MIN)));
+        // In the window: the next check is the breach.
+        let u = urgency(&policy(), &ev, &always(), Timestamp(t0.0 + 55 * MIN)).unwrap();
+        assert!(u.warning);
+        assert_eq!(u.next_check, Some(Timestamp(t0.0 + 60 * MIN)));
+        // Breached: still the most urgent, due in the past; the next check
+        // is resolution's warning.
+        let u = urgency(&policy(), &ev, &always(), Timestamp(t0.0 + 70 * MIN)).unwrap();
+        assert_eq!((u.metric, u.breached), (Metric::FirstResponse, true));
+        assert_eq!(u.next_check, Some(Timestamp(t0.0 + 470 * MIN)));
+
+        // Answered: resolution is what runs.
+        let answered = clock_events(
+            t0,
+            &[(Timestamp(t0.0 + 20 * MIN), Direction::Outbound)],
+            &[],
+        );
+        let u = urgency(&policy(), &answered, &always(), Timestamp(t0.0 + 30 * MIN)).unwrap();
+        assert_eq!(u.metric, Metric::Resolution);
+        assert_eq!(u.due, Timestamp(t0.0 + 480 * MIN));
+
+        // Waiting on the customer: nothing runs, nothing is urgent.
+        let waiting = clock_events(
+            t0,
+            &[(Timestamp(t0.0 + 20 * MIN), Direction::Outbound)],
+            &[(Timestamp(t0.0 + 20 * MIN), Status::Open, Status::Pending)],
+        );
+        assert_eq!(
+            urgency(&policy(), &waiting, &always(), Timestamp(t0.0 + 30 * MIN)),
+            None
+        );
     }
 }

@@ -37,6 +37,10 @@ pub struct ListQuery {
     pub tag: Option<String>,
     pub cursor: Option<String>,
     pub limit: Option<i64>,
+    /// `activity` (default: the latest activity first) or `sla_due` (only
+    /// conversations with a running SLA clock, the one due first on top;
+    /// breached ones come first of all).
+    pub sort: Option<String>,
 }
 
 /// Turns list parameters into a store filter; shared with the inbox page.
@@ -68,8 +72,20 @@ pub fn filter_from(q: &ListQuery, me: Uuid) -> Result<InboxFilter, WebError> {
             }
         }
     }
+    let by_sla_due = match q.sort.as_deref() {
+        None | Some("") | Some("activity") => false,
+        Some("sla_due") => true,
+        Some(other) => {
+            v.push(
+                "sort",
+                format!("unknown sort '{other}': expected activity or sla_due"),
+            );
+            false
+        }
+    };
     v.finish()?;
     Ok(InboxFilter {
+        by_sla_due,
         assignee,
         team_id: q.team_id,
         statuses,
@@ -84,6 +100,11 @@ pub struct ConversationPage {
     pub items: Vec<Conversation>,
     /// Pass as `cursor` to get the next page; absent on the last page.
     pub next_cursor: Option<String>,
+    /// The most urgent running SLA clock of each listed conversation that
+    /// has one: metric, `due_at`, `warning`, `breached` (kept by the SLA
+    /// watcher within moments of each change).
+    #[schema(value_type = Vec<Object>)]
+    pub sla: Vec<plateau_store::sla::SlaDue>,
 }
 
 #[utoipa::path(get, path = "/api/v1/tenants/{tenant}/conversations", tag = "conversations", params(("tenant" = String, Path), ListQuery), responses((status = 200, body = ConversationPage), (status = 400, body = crate::error::Problem), (status = 404, body = crate::error::Problem)))]
@@ -100,9 +121,12 @@ pub async fn list(
         .store
         .conversations(t.id, &f, cursor, q.limit.unwrap_or(50))
         .await?;
+    let ids: Vec<Uuid> = page.items.iter().map(|c| c.id).collect();
+    let sla = state.store.sla_dues(t.id, &ids).await?;
     Ok(Json(ConversationPage {
         items: page.items,
         next_cursor: page.next_cursor,
+        sla,
     }))
 }
 

@@ -7,7 +7,7 @@ use jiff::tz::TimeZone;
 use plateau_core::event::{kind, Event};
 use plateau_core::model::{Conversation, Message, Site, Status, Team};
 use plateau_core::routing::config::brand_policies;
-use plateau_core::sla::conversation::{clock_events, status, MetricStatus};
+use plateau_core::sla::conversation::{clock_events, status, urgency, MetricStatus, Urgency};
 use plateau_core::sla::{opening_hours, BusinessTime, Calendar, SlaPolicies, UtcOffsets};
 use plateau_core::Timestamp;
 use plateau_store::directory::SiteHours;
@@ -58,9 +58,36 @@ impl SlaContext {
         events: &[Event],
         now: Timestamp,
     ) -> Vec<MetricStatus> {
-        let Some(policy) = self.policies.find("", c.channel, c.priority) else {
+        let Some((policy, clock)) = self.history(c, messages, events) else {
             return Vec::new();
         };
+        status(policy, &clock, &self.business_time(c, now), now)
+    }
+
+    /// The conversation's most urgent running clock now, if any.
+    pub fn urgency(
+        &self,
+        c: &Conversation,
+        messages: &[Message],
+        events: &[Event],
+        now: Timestamp,
+    ) -> Option<Urgency> {
+        let (policy, clock) = self.history(c, messages, events)?;
+        urgency(policy, &clock, &self.business_time(c, now), now)
+    }
+
+    /// The policy that applies and the clock events of the history.
+    #[allow(clippy::type_complexity)]
+    fn history(
+        &self,
+        c: &Conversation,
+        messages: &[Message],
+        events: &[Event],
+    ) -> Option<(
+        &plateau_core::sla::SlaPolicy,
+        Vec<(Timestamp, plateau_core::sla::ConversationEvent)>,
+    )> {
+        let policy = self.policies.find("", c.channel, c.priority)?;
         let later: Vec<_> = messages
             .iter()
             .skip(1)
@@ -76,8 +103,7 @@ impl SlaContext {
                 Some((e.created_at, from, to))
             })
             .collect();
-        let clock = clock_events(c.created_at, &later, &statuses);
-        status(policy, &clock, &self.business_time(c, now), now)
+        Some((policy, clock_events(c.created_at, &later, &statuses)))
     }
 
     /// The calendar of the site whose team has the conversation, else of the

@@ -1,5 +1,6 @@
 //! The inbox: saved views (mine, my team, unassigned, all), status and
-//! channel filters, newest activity first, paged by cursor.
+//! channel filters, newest activity first or the soonest SLA due first,
+//! each row with its most urgent SLA clock, paged by cursor.
 
 use std::collections::HashMap;
 
@@ -36,6 +37,8 @@ pub struct Row {
     pub updated_ago: String,
     pub updated_iso: String,
     pub tags: Vec<String>,
+    /// The most urgent running SLA clock: (class, label).
+    pub sla: Option<(&'static str, String)>,
 }
 
 pub struct ViewLink {
@@ -53,6 +56,8 @@ struct InboxPage {
     views: Vec<ViewLink>,
     statuses: Vec<Choice>,
     channels: Vec<Choice>,
+    sorts: Vec<Choice>,
+    by_sla: bool,
     view: String,
     next_href: Option<String>,
     first_page: bool,
@@ -71,6 +76,8 @@ pub struct InboxQuery {
     cursor: Option<String>,
     /// One advisor's work, as linked from the board's "who works on what".
     assignee: Option<String>,
+    /// `activity` (default) or `sla_due`.
+    sort: Option<String>,
 }
 
 pub async fn page(
@@ -110,7 +117,13 @@ pub async fn page(
             })?),
             None => None,
         };
+    let sort = match q.sort.as_deref() {
+        Some("sla_due") => "sla_due",
+        _ => "activity",
+    };
+    let by_sla = sort == "sla_due";
     let lq = ListQuery {
+        sort: Some(sort.to_string()),
         view: Some(view.clone()),
         status: Some(status.clone()),
         channel,
@@ -139,9 +152,40 @@ pub async fn page(
     let now = Timestamp::now();
     let ids: Vec<Uuid> = page.items.iter().map(|c| c.customer_id).collect();
     let names = state.store.customer_names(tenant.id, &ids).await?;
+    let conv_ids: Vec<Uuid> = page.items.iter().map(|c| c.id).collect();
+    let dues: HashMap<Uuid, plateau_store::sla::SlaDue> = state
+        .store
+        .sla_dues(tenant.id, &conv_ids)
+        .await?
+        .into_iter()
+        .map(|d| (d.conversation_id, d))
+        .collect();
     let mut rows = Vec::with_capacity(page.items.len());
     for c in &page.items {
         let customer = names.get(&c.customer_id).cloned().unwrap_or_default();
+        let sla = dues.get(&c.id).map(|d| {
+            let what = tr.e("sla", &d.metric);
+            // Breached, or reached since the watcher last looked.
+            if d.breached || d.due_at <= now {
+                (
+                    "sla-breached",
+                    tr.t("sla.chip_breached")
+                        .replace("{what}", &what)
+                        .replace("{when}", &tr.ago(d.due_at, now)),
+                )
+            } else {
+                (
+                    if d.warning {
+                        "sla-warning"
+                    } else {
+                        "sla-running"
+                    },
+                    tr.t("sla.chip_due")
+                        .replace("{what}", &what)
+                        .replace("{when}", &tr.until(d.due_at, now)),
+                )
+            }
+        });
         rows.push(Row {
             number: c.number,
             href: format!("/t/{}/c/{}", tenant.slug, c.number),
@@ -165,12 +209,16 @@ pub async fn page(
             updated_ago: tr.ago(c.updated_at, now),
             updated_iso: c.updated_at.rfc3339(),
             tags: c.tags.clone(),
+            sla,
         });
     }
 
     let base = format!("/t/{}/inbox", tenant.slug);
     let link = |v: &str, s: &str, ch: Option<Channel>| {
         let mut h = format!("{base}?view={v}&status={s}");
+        if by_sla {
+            h.push_str("&sort=sla_due");
+        }
         if let Some(ch) = ch {
             h.push_str(&format!("&channel={ch}"));
         }
@@ -218,6 +266,15 @@ pub async fn page(
         |c| tr.e("channel", c.as_str()),
     ));
 
+    let sorts = ["activity", "sla_due"]
+        .into_iter()
+        .map(|v| Choice {
+            value: v.into(),
+            label: tr.t(&format!("sort.{v}")).into(),
+            selected: v == sort,
+        })
+        .collect();
+
     // Paging keeps the advisor filter; switching views drops it.
     let here = match assignee {
         Some(a) => format!("{}&assignee={a}", link(&view, &status, channel)),
@@ -241,11 +298,17 @@ pub async fn page(
         views,
         statuses,
         channels,
+        sorts,
+        by_sla,
         view: view.clone(),
         next_href,
         first_page: cursor.is_none(),
         newest_href: here,
-        filtered: status != "active" || channel.is_some() || view != "mine" || assignee.is_some(),
+        filtered: status != "active"
+            || channel.is_some()
+            || view != "mine"
+            || assignee.is_some()
+            || by_sla,
         assignee: assignee.map(|a| a.to_string()).unwrap_or_default(),
         assignee_name,
         clear_assignee_href: link(&view, &status, channel),
