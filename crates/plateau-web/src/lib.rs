@@ -14,6 +14,7 @@ pub mod mail_in;
 pub mod mail_out;
 pub mod markdown;
 mod ops;
+mod outbox;
 mod realtime;
 pub mod router_service;
 pub mod sla_watch;

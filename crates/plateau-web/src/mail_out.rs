@@ -53,7 +53,6 @@ impl RelayConfig {
 /// A worker that died mid-send leaves the reply `sending`; after this long
 /// it is queued again (the relay may then get it twice, never zero times).
 const STALE_AFTER_US: i64 = 10 * 60 * 1_000_000;
-const IDLE_POLL: Duration = Duration::from_secs(5);
 
 /// Starts the sender; it wakes on every new message (through the event
 /// log's broadcast) and otherwise when the next retry is due.
@@ -61,33 +60,36 @@ pub fn spawn(
     store: Store,
     relay: RelayConfig,
     events: &broadcast::Sender<Event>,
-    mut stopping: watch::Receiver<bool>,
+    stopping: watch::Receiver<bool>,
 ) {
-    let mut tail = events.subscribe();
     let transport = AsyncSmtpTransport::<Tokio1Executor>::builder_dangerous(relay.host.clone())
         .port(relay.port)
         .timeout(Some(Duration::from_secs(30)))
         .build();
-    tokio::spawn(async move {
-        loop {
-            if let Err(e) = drain(&store, &transport, &relay).await {
-                tracing::warn!(error = %e, "outbound mail: pass failed; retrying");
-            }
-            // Sleep until the next reply is due, a new write, or the poll.
-            let wait = match store.next_outbound_at().await {
-                Ok(Some(at)) => {
-                    let us = (at.0 - Timestamp::now().0).max(0) as u64;
-                    Duration::from_micros(us).min(IDLE_POLL)
-                }
-                _ => IDLE_POLL,
-            };
-            tokio::select! {
-                _ = tail.recv() => {}
-                _ = tokio::time::sleep(wait) => {}
-                _ = stopping.changed() => return,
-            }
-        }
-    });
+    let sender = MailSender {
+        store,
+        transport,
+        relay,
+    };
+    crate::outbox::spawn(sender, events, stopping);
+}
+
+struct MailSender {
+    store: Store,
+    transport: AsyncSmtpTransport<Tokio1Executor>,
+    relay: RelayConfig,
+}
+
+impl crate::outbox::Sender for MailSender {
+    const NAME: &'static str = "e-mail";
+
+    async fn pass(&mut self) -> plateau_store::Result<()> {
+        drain(&self.store, &self.transport, &self.relay).await
+    }
+
+    async fn next_due(&self) -> plateau_store::Result<Option<Timestamp>> {
+        self.store.next_outbound_at().await
+    }
 }
 
 async fn drain(

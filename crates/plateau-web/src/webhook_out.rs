@@ -19,7 +19,6 @@ use tokio::sync::{broadcast, watch};
 /// it is queued again (the connector may then get it twice, never zero times:
 /// `X-Plateau-Delivery` lets it drop the second).
 const STALE_AFTER_US: i64 = 10 * 60 * 1_000_000;
-const IDLE_POLL: Duration = Duration::from_secs(5);
 
 /// Starts the sender; it wakes on every committed event (a new reply comes
 /// with one) and otherwise when the next retry is due.
@@ -27,9 +26,8 @@ pub fn spawn(
     store: Store,
     backoff: Backoff,
     events: &broadcast::Sender<Event>,
-    mut stopping: watch::Receiver<bool>,
+    stopping: watch::Receiver<bool>,
 ) {
-    let mut tail = events.subscribe();
     let client = match reqwest::Client::builder()
         .timeout(Duration::from_secs(20))
         .redirect(reqwest::redirect::Policy::none())
@@ -41,25 +39,30 @@ pub fn spawn(
             return;
         }
     };
-    tokio::spawn(async move {
-        loop {
-            if let Err(e) = drain(&store, &client, &backoff).await {
-                tracing::warn!(error = %e, "replies to connectors: pass failed; retrying");
-            }
-            let wait = match store.next_network_reply_at().await {
-                Ok(Some(at)) => {
-                    let us = (at.0 - Timestamp::now().0).max(0) as u64;
-                    Duration::from_micros(us).min(IDLE_POLL)
-                }
-                _ => IDLE_POLL,
-            };
-            tokio::select! {
-                _ = tail.recv() => {}
-                _ = tokio::time::sleep(wait) => {}
-                _ = stopping.changed() => return,
-            }
-        }
-    });
+    let sender = ConnectorSender {
+        store,
+        client,
+        backoff,
+    };
+    crate::outbox::spawn(sender, events, stopping);
+}
+
+struct ConnectorSender {
+    store: Store,
+    client: reqwest::Client,
+    backoff: Backoff,
+}
+
+impl crate::outbox::Sender for ConnectorSender {
+    const NAME: &'static str = "connector";
+
+    async fn pass(&mut self) -> plateau_store::Result<()> {
+        drain(&self.store, &self.client, &self.backoff).await
+    }
+
+    async fn next_due(&self) -> plateau_store::Result<Option<Timestamp>> {
+        self.store.next_network_reply_at().await
+    }
 }
 
 async fn drain(
