@@ -90,6 +90,13 @@ impl SlaPolicies {
                     "must not be negative",
                 );
             }
+            let shortest = Metric::ALL.into_iter().filter_map(|m| p.target(m)).min();
+            if let Some(t) = shortest.filter(|t| p.warn_before_secs >= *t && *t >= 1) {
+                v.push(
+                    &format!("policies[{i}].warn_before_secs"),
+                    format!("must be shorter than the shortest target ({t} s): the warning would come as soon as the clock starts"),
+                );
+            }
             if let Some(j) = policies[..i].iter().position(|q| {
                 q.tenant == p.tenant && q.channel == p.channel && q.priority == p.priority
             }) {
@@ -465,6 +472,17 @@ mod tests {
                 "policies[1]"
             ]
         );
+    }
+
+    #[test]
+    fn a_warning_must_come_before_the_shortest_target() {
+        let err = SlaPolicies::new(vec![policy(600, 3600, 7200, 600)]).unwrap_err();
+        let DomainError::Invalid(fields) = err else {
+            panic!()
+        };
+        assert_eq!(fields[0].field, "policies[0].warn_before_secs");
+        assert!(fields[0].message.contains("600 s"), "{}", fields[0].message);
+        assert!(SlaPolicies::new(vec![policy(600, 3600, 7200, 599)]).is_ok());
     }
 
     #[test]

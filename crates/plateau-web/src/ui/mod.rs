@@ -74,6 +74,10 @@ pub fn routes() -> Router<AppState> {
             "/t/{tenant}/routing",
             get(routing::show).post(routing::update),
         )
+        .route(
+            "/t/{tenant}/routing/sla",
+            get(routing::sla_show).post(routing::sla_update),
+        )
         .route("/t/{tenant}/search", get(search::page))
         .route("/t/{tenant}/open/{id}", get(search::open))
         .route("/t/{tenant}/staffing", get(staffing::page))

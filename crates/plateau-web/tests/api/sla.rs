@@ -334,3 +334,156 @@ async fn the_inbox_puts_the_sla_due_first_and_follows_each_change() {
         sla_order(&app, &[]).await;
     }
 }
+
+/// The form's fields for these rows (channel, priority, first, next,
+/// resolution, warn), as a browser sends them.
+fn sla_form<'a>(csrf: &'a str, version: &'a str, rows: &[[&'a str; 6]]) -> Vec<(&'a str, &'a str)> {
+    let mut f = vec![("_csrf", csrf), ("version", version)];
+    for r in rows {
+        for (name, v) in ["channel", "priority", "first", "next", "resolution", "warn"]
+            .into_iter()
+            .zip(r)
+        {
+            f.push((name, *v));
+        }
+    }
+    f
+}
+
+#[tokio::test]
+async fn service_level_targets_are_edited_as_a_form_and_checked_before_saving() {
+    for app in apps().await {
+        let label = app.label();
+        // Policies live in the routing configuration, which needs a workflow.
+        let (st, _) = save(&app, json!([])).await;
+        assert_eq!(st, StatusCode::OK, "{label}");
+        let (_, before) = app.get("admin_a", "/api/v1/tenants/acme/routing").await;
+        let admin = app.browser("admin_a").await;
+        let (st, html) = admin.page("/t/acme/routing/sla").await;
+        assert_eq!(st, StatusCode::OK, "{label}");
+        assert!(html.contains("Service-level targets"), "{label}");
+        let csrf = field(&html, "_csrf");
+        let version = before["version"].to_string();
+
+        // Bad minutes and a warning that does not fit its target: every
+        // problem is listed by line, and nothing is saved.
+        let r = admin
+            .post_form(
+                "/t/acme/routing/sla",
+                &sla_form(
+                    &csrf,
+                    &version,
+                    &[
+                        ["email", "", "abc", "", "", ""],
+                        ["chat", "high", "-5", "", "", ""],
+                    ],
+                ),
+            )
+            .await;
+        assert_eq!(r.status(), StatusCode::UNPROCESSABLE_ENTITY, "{label}");
+        let html = r.text().await.unwrap();
+        assert!(
+            html.contains("Line 1 — First response: enter a number"),
+            "{label}"
+        );
+        assert!(html.contains("Line 2 — First response"), "{label}");
+        assert!(
+            html.contains("value=\"abc\""),
+            "{label}: the person's input is kept"
+        );
+        let (_, after) = app.get("admin_a", "/api/v1/tenants/acme/routing").await;
+        assert_eq!(after["version"], before["version"], "{label}");
+
+        // Valid lines are saved into the configuration, the rest of which is
+        // kept; blank lines are dropped.
+        let r = admin
+            .post_form(
+                "/t/acme/routing/sla",
+                &sla_form(
+                    &csrf,
+                    &version,
+                    &[
+                        ["email", "", "60", "30", "1440", "10"],
+                        ["chat", "urgent", "0.5", "", "", ""],
+                        ["", "", "", "", "", ""],
+                    ],
+                ),
+            )
+            .await;
+        let st = r.status();
+        let html = r.text().await.unwrap();
+        let problems = html
+            .split("role=\"alert\"")
+            .nth(1)
+            .unwrap_or("")
+            .split("</div>")
+            .next()
+            .unwrap_or("");
+        assert_eq!(st, StatusCode::OK, "{label}: {problems}");
+        assert!(html.contains("Saved"), "{label}");
+        let (_, after) = app.get("admin_a", "/api/v1/tenants/acme/routing").await;
+        let p = &after["config"]["sla_policies"];
+        assert_eq!(p.as_array().unwrap().len(), 2, "{label}: {p}");
+        assert_eq!(p[0]["channel"], "email");
+        assert_eq!(p[0]["first_response_secs"], 3600);
+        assert_eq!(p[0]["resolution_secs"], 86400);
+        assert_eq!(p[0]["warn_before_secs"], 600);
+        assert_eq!(p[1]["priority"], "urgent");
+        assert_eq!(p[1]["first_response_secs"], 30);
+        assert_eq!(
+            after["config"]["workflows"], before["config"]["workflows"],
+            "{label}"
+        );
+
+        // A warning longer than its target is the core's rule, shown on
+        // its line; a stale version is refused (someone saved meanwhile).
+        let version2 = after["version"].to_string();
+        let r = admin
+            .post_form(
+                "/t/acme/routing/sla",
+                &sla_form(&csrf, &version2, &[["email", "", "10", "", "", "20"]]),
+            )
+            .await;
+        assert_eq!(r.status(), StatusCode::UNPROCESSABLE_ENTITY, "{label}");
+        assert!(r.text().await.unwrap().contains("Line 1 — "), "{label}");
+        let r = admin
+            .post_form(
+                "/t/acme/routing/sla",
+                &sla_form(&csrf, &version, &[["email", "", "5", "", "", ""]]),
+            )
+            .await;
+        assert_eq!(
+            r.status(),
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "{label}: stale version"
+        );
+        let (_, still) = app.get("admin_a", "/api/v1/tenants/acme/routing").await;
+        assert_eq!(still["version"], after["version"], "{label}");
+
+        // Supervisors read it; only brand administrators save it; another
+        // brand's administrator cannot even read it.
+        let sup = app.browser("sup_a").await;
+        let (st, html) = sup.page("/t/acme/routing/sla").await;
+        assert_eq!(st, StatusCode::OK, "{label}");
+        assert!(
+            html.contains("value=\"60\"") && !html.contains("Check and save"),
+            "{label}"
+        );
+        let sup_csrf = field(&html, "_csrf");
+        let r = sup
+            .post_form(
+                "/t/acme/routing/sla",
+                &sla_form(&sup_csrf, &version2, &[["", "", "1", "", "", ""]]),
+            )
+            .await;
+        assert_eq!(r.status(), StatusCode::FORBIDDEN, "{label}");
+        let other = app.browser("adv_b").await;
+        let (st, _) = other.page("/t/acme/routing/sla").await;
+        assert_eq!(st, StatusCode::NOT_FOUND, "{label}");
+        let (_, last) = app.get("admin_a", "/api/v1/tenants/acme/routing").await;
+        assert_eq!(
+            last["version"], after["version"],
+            "{label}: nothing else was saved"
+        );
+    }
+}
