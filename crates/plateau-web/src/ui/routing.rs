@@ -155,7 +155,7 @@ impl SlaRow {
     }
 
     fn from_policy(p: &plateau_core::sla::SlaPolicy) -> SlaRow {
-        let minutes = |s: Option<i64>| s.map(|s| format_minutes(s)).unwrap_or_default();
+        let minutes = |s: Option<i64>| s.map(format_minutes).unwrap_or_default();
         SlaRow {
             channel: p
                 .channel
