@@ -113,6 +113,12 @@ pub const MIGRATIONS: &[Migration] = &[
         sqlite: include_str!("../migrations/sqlite/0017_sla_notices.sql"),
         postgres: include_str!("../migrations/postgres/0017_sla_notices.sql"),
     },
+    Migration {
+        version: 21,
+        name: "voice_letters_merges",
+        sqlite: include_str!("../migrations/sqlite/0021_voice_letters_merges.sql"),
+        postgres: include_str!("../migrations/postgres/0021_voice_letters_merges.sql"),
+    },
 ];
 
 const CREATE_TABLE: &str = "CREATE TABLE IF NOT EXISTS schema_migrations (
