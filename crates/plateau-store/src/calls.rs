@@ -62,7 +62,12 @@ impl Store {
         })
     }
 
-    pub async fn call_event_seen(&self, call: Uuid, event: CallEventKind, at: Timestamp) -> Result<bool> {
+    pub async fn call_event_seen(
+        &self,
+        call: Uuid,
+        event: CallEventKind,
+        at: Timestamp,
+    ) -> Result<bool> {
         on_pool!(&self.read, p => {
             Ok(sqlx::query("SELECT 1 AS one FROM call_events WHERE call_uuid = $1 AND event = $2 AND at = $3")
                 .bind(call).bind(event.as_str()).bind(at.0).fetch_optional(p).await?.is_some())
@@ -79,7 +84,11 @@ impl Store {
     }
 
     /// The customer's most recent phone conversation that is not closed.
-    pub async fn open_phone_conversation(&self, tenant_id: Uuid, customer_id: Uuid) -> Result<Option<Uuid>> {
+    pub async fn open_phone_conversation(
+        &self,
+        tenant_id: Uuid,
+        customer_id: Uuid,
+    ) -> Result<Option<Uuid>> {
         on_pool!(&self.read, p => {
             sqlx::query("SELECT id FROM conversations WHERE tenant_id = $1 AND customer_id = $2 AND channel = 'phone' AND status <> 'closed' ORDER BY updated_at DESC LIMIT 1")
                 .bind(tenant_id).bind(customer_id).fetch_optional(p).await?

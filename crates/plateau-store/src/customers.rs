@@ -357,7 +357,9 @@ impl Store {
         actor: Option<Uuid>,
     ) -> Result<Merge> {
         if survivor_id == merged_id {
-            return Err(DomainError::field("from", "a customer cannot be merged into itself").into());
+            return Err(
+                DomainError::field("from", "a customer cannot be merged into itself").into(),
+            );
         }
         let survivor = self.customer(tenant_id, survivor_id).await?;
         let merged = self.customer(tenant_id, merged_id).await?;
@@ -406,7 +408,11 @@ impl Store {
             (identities, conversations)
         });
         self.notify_committed();
-        tracing::debug!(identities = identities.len(), conversations = conversations.len(), "customers merged");
+        tracing::debug!(
+            identities = identities.len(),
+            conversations = conversations.len(),
+            "customers merged"
+        );
         self.merge(tenant_id, survivor_id, id).await
     }
 

@@ -47,7 +47,11 @@ impl Store {
         Ok(())
     }
 
-    pub async fn letter(&self, tenant_id: Uuid, conversation_id: Uuid) -> Result<Option<LetterRecord>> {
+    pub async fn letter(
+        &self,
+        tenant_id: Uuid,
+        conversation_id: Uuid,
+    ) -> Result<Option<LetterRecord>> {
         on_pool!(&self.read, p => {
             sqlx::query("SELECT conversation_id, sender_name, postal_address, received_on, reference, summary, blob_key, content_type, size_bytes, created_by, created_at FROM letters WHERE tenant_id = $1 AND conversation_id = $2")
                 .bind(tenant_id).bind(conversation_id).fetch_optional(p).await?

@@ -38,12 +38,14 @@ pub fn check_scan(data: &[u8]) -> Result<&'static str, DomainError> {
     if data.len() > MAX_SCAN_BYTES {
         return Err(DomainError::field(
             "scan",
-            format!("the scan is larger than {} MiB", MAX_SCAN_BYTES / (1024 * 1024)),
+            format!(
+                "the scan is larger than {} MiB",
+                MAX_SCAN_BYTES / (1024 * 1024)
+            ),
         ));
     }
-    scan_type(data).ok_or_else(|| {
-        DomainError::field("scan", "the scan must be a PDF, PNG or JPEG file")
-    })
+    scan_type(data)
+        .ok_or_else(|| DomainError::field("scan", "the scan must be a PDF, PNG or JPEG file"))
 }
 
 /// What the advisor typed, as received.
@@ -71,7 +73,12 @@ fn date(v: &str) -> Result<String, String> {
     let t = v.trim();
     let b = t.as_bytes();
     let digits = |r: std::ops::Range<usize>| b[r].iter().all(u8::is_ascii_digit);
-    let shaped = b.len() == 10 && b[4] == b'-' && b[7] == b'-' && digits(0..4) && digits(5..7) && digits(8..10);
+    let shaped = b.len() == 10
+        && b[4] == b'-'
+        && b[7] == b'-'
+        && digits(0..4)
+        && digits(5..7)
+        && digits(8..10);
     let ok = shaped && {
         let m: u32 = t[5..7].parse().unwrap_or(0);
         let d: u32 = t[8..10].parse().unwrap_or(0);
@@ -88,11 +95,11 @@ impl LetterIn {
     /// Checks every field at once; the reference is the only optional one.
     pub fn validated(&self) -> Result<Letter, DomainError> {
         let mut v = Validator::new();
-        let sender_name = v.check("sender_name", validate::text(&self.sender_name, validate::MAX_NAME));
-        let postal_address = v.check(
-            "postal_address",
-            validate::text(&self.postal_address, 500),
+        let sender_name = v.check(
+            "sender_name",
+            validate::text(&self.sender_name, validate::MAX_NAME),
         );
+        let postal_address = v.check("postal_address", validate::text(&self.postal_address, 500));
         let received_on = v.check("received_on", date(&self.received_on));
         let reference = if self.reference.trim().is_empty() {
             Some(String::new())
@@ -102,9 +109,19 @@ impl LetterIn {
         let summary = v.check("summary", validate::text(&self.summary, validate::MAX_BODY));
         v.finish()?;
         match (sender_name, postal_address, received_on, reference, summary) {
-            (Some(sender_name), Some(postal_address), Some(received_on), Some(reference), Some(summary)) => {
-                Ok(Letter { sender_name, postal_address, received_on, reference, summary })
-            }
+            (
+                Some(sender_name),
+                Some(postal_address),
+                Some(received_on),
+                Some(reference),
+                Some(summary),
+            ) => Ok(Letter {
+                sender_name,
+                postal_address,
+                received_on,
+                reference,
+                summary,
+            }),
             _ => Err(DomainError::field("body", "incomplete letter")),
         }
     }
@@ -118,7 +135,10 @@ mod tests {
     fn scans_are_known_by_their_first_bytes() {
         assert_eq!(check_scan(b"%PDF-1.7\n...").unwrap(), "application/pdf");
         assert_eq!(check_scan(b"\x89PNG\r\n\x1a\n....").unwrap(), "image/png");
-        assert_eq!(check_scan(&[0xFF, 0xD8, 0xFF, 0xE0, 0]).unwrap(), "image/jpeg");
+        assert_eq!(
+            check_scan(&[0xFF, 0xD8, 0xFF, 0xE0, 0]).unwrap(),
+            "image/jpeg"
+        );
         assert!(check_scan(b"GIF89a").is_err());
         assert!(check_scan(b"").is_err());
         assert!(check_scan(b"<html>%PDF-").is_err());
@@ -137,8 +157,14 @@ mod tests {
         };
         let l = good.validated().unwrap();
         assert_eq!(l.reference, "");
-        let bad = LetterIn { sender_name: " ".into(), received_on: "2026-13-01".into(), ..good };
-        let DomainError::Invalid(errs) = bad.validated().unwrap_err() else { panic!() };
+        let bad = LetterIn {
+            sender_name: " ".into(),
+            received_on: "2026-13-01".into(),
+            ..good
+        };
+        let DomainError::Invalid(errs) = bad.validated().unwrap_err() else {
+            panic!()
+        };
         let fields: Vec<_> = errs.iter().map(|e| e.field.as_str()).collect();
         assert_eq!(fields, ["sender_name", "received_on"]);
     }

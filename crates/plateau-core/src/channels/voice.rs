@@ -139,7 +139,11 @@ fn seconds(v: i64) -> Result<i64, String> {
 
 fn recording(r: &RecordingIn, v: &mut Validator) -> Option<Recording> {
     let url = r.url.as_deref().map(str::trim).filter(|u| !u.is_empty());
-    let key = r.blob_key.as_deref().map(str::trim).filter(|k| !k.is_empty());
+    let key = r
+        .blob_key
+        .as_deref()
+        .map(str::trim)
+        .filter(|k| !k.is_empty());
     let (url, blob_key) = match (url, key) {
         (Some(u), None) => {
             let ok = (u.starts_with("https://") || u.starts_with("http://"))
@@ -157,7 +161,10 @@ fn recording(r: &RecordingIn, v: &mut Validator) -> Option<Recording> {
                 && k.chars()
                     .all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.' | '/'));
             if !ok {
-                v.push("recording.blob_key", "use letters, digits, '-', '_', '.' or '/'");
+                v.push(
+                    "recording.blob_key",
+                    "use letters, digits, '-', '_', '.' or '/'",
+                );
                 return None;
             }
             (None, Some(k.to_string()))
@@ -170,7 +177,10 @@ fn recording(r: &RecordingIn, v: &mut Validator) -> Option<Recording> {
     let duration_seconds = v.check("recording.duration_seconds", seconds(r.duration_seconds))?;
     let f = r.format.trim().to_ascii_lowercase();
     if f.is_empty() || f.len() > 10 || !f.chars().all(|c| c.is_ascii_alphanumeric()) {
-        v.push("recording.format", "must be a short format name such as mp3");
+        v.push(
+            "recording.format",
+            "must be a short format name such as mp3",
+        );
         return None;
     }
     Some(Recording {
@@ -225,20 +235,20 @@ impl CallEventIn {
             .and_then(|h| v.check("hangup", h.trim().parse::<HangupSide>()));
         let rec = self.recording.as_ref().and_then(|r| recording(r, &mut v));
         match kind {
-            Some(CallEventKind::Answered) if advisor.is_none() => {
-                v.push("advisor", "an answered call names its advisor (e-mail or id)")
-            }
+            Some(CallEventKind::Answered) if advisor.is_none() => v.push(
+                "advisor",
+                "an answered call names its advisor (e-mail or id)",
+            ),
             Some(CallEventKind::Transferred) if to.is_none() => {
                 v.push("to", "a transfer says where the call went")
             }
             Some(CallEventKind::Ended) if duration_seconds.is_none() => {
                 v.push("duration_seconds", "an ended call gives its duration")
             }
-            Some(CallEventKind::RecordingAvailable)
-                if self.recording.is_none() =>
-            {
-                v.push("recording", "give the recording's url or blob_key and metadata")
-            }
+            Some(CallEventKind::RecordingAvailable) if self.recording.is_none() => v.push(
+                "recording",
+                "give the recording's url or blob_key and metadata",
+            ),
             _ => {}
         }
         v.finish()?;
@@ -379,12 +389,24 @@ mod tests {
         use CallEventKind as E;
         use CallState as S;
         let mut st = None;
-        for e in [E::Offered, E::Ringing, E::Answered, E::Transferred, E::Ringing, E::Answered, E::Ended, E::RecordingAvailable] {
+        for e in [
+            E::Offered,
+            E::Ringing,
+            E::Answered,
+            E::Transferred,
+            E::Ringing,
+            E::Answered,
+            E::Ended,
+            E::RecordingAvailable,
+        ] {
             st = Some(transition(st, e).unwrap());
         }
         assert_eq!(st, Some(S::Ended));
         let err = transition(Some(S::Ended), E::Ringing).unwrap_err();
-        assert_eq!(err.to_string(), "a call that is ended cannot become ringing");
+        assert_eq!(
+            err.to_string(),
+            "a call that is ended cannot become ringing"
+        );
         assert!(transition(None, E::Ended).is_err());
         assert!(transition(None, E::Transferred).is_err());
         assert!(transition(Some(S::Ringing), E::RecordingAvailable).is_err());

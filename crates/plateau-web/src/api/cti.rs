@@ -254,7 +254,11 @@ pub fn timeline_line(
     let ivr: Vec<String> = p
         .get("ivr_path")
         .and_then(|v| v.as_array())
-        .map(|a| a.iter().filter_map(|x| x.as_str().map(str::to_string)).collect())
+        .map(|a| {
+            a.iter()
+                .filter_map(|x| x.as_str().map(str::to_string))
+                .collect()
+        })
         .unwrap_or_default();
     let ivr = if ivr.is_empty() {
         String::new()
@@ -299,7 +303,9 @@ pub fn timeline_line(
                 .replace(
                     "{duration}",
                     &voice::duration_label(
-                        r.get("duration_seconds").and_then(|v| v.as_i64()).unwrap_or(0),
+                        r.get("duration_seconds")
+                            .and_then(|v| v.as_i64())
+                            .unwrap_or(0),
                     ),
                 )
                 .replace(

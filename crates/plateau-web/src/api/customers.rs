@@ -259,7 +259,11 @@ pub fn merge_out(m: plateau_store::customers::Merge) -> MergeOut {
         id: m.id,
         survivor_id: m.survivor_id,
         merged_id: m.merged_id,
-        identities: m.identities.into_iter().map(|i| (i.kind, i.value)).collect(),
+        identities: m
+            .identities
+            .into_iter()
+            .map(|i| (i.kind, i.value))
+            .collect(),
         conversations: m.conversations,
         created_by: m.created_by,
         created_at: m.created_at.rfc3339(),

@@ -355,8 +355,14 @@ pub fn routes() -> Router<AppState> {
             "/tenants/{tenant}/customers/{id}/identities",
             post(customers::add_identity),
         )
-        .route("/tenants/{tenant}/customers/{id}/merge", post(customers::merge))
-        .route("/tenants/{tenant}/customers/{id}/merges", get(customers::merges))
+        .route(
+            "/tenants/{tenant}/customers/{id}/merge",
+            post(customers::merge),
+        )
+        .route(
+            "/tenants/{tenant}/customers/{id}/merges",
+            get(customers::merges),
+        )
         .route(
             "/tenants/{tenant}/customers/{id}/merges/{merge_id}/undo",
             post(customers::undo_merge),

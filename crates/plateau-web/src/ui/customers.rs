@@ -131,7 +131,8 @@ pub async fn page(
 ) -> Result<Response, UiError> {
     let tenant = tenant_for(&state, &user, &slug, Action::ViewCustomers).await?;
     let t = tenant.id;
-    let id = Uuid::parse_str(&id).map_err(|_| WebError::Domain(DomainError::NotFound("customer")))?;
+    let id =
+        Uuid::parse_str(&id).map_err(|_| WebError::Domain(DomainError::NotFound("customer")))?;
     let customer = state.store.customer(t, id).await?;
     let tr = Tr::new(user.user.locale);
     let a = &user.actor;
@@ -193,7 +194,7 @@ pub async fn page(
             ));
         }
     }
-    timeline.sort_by(|x, y| y.0.cmp(&x.0));
+    timeline.sort_by_key(|x| std::cmp::Reverse(x.0));
 
     let merged_into = match state.store.merged_into(t, id).await? {
         Some(other) => {
@@ -205,7 +206,11 @@ pub async fn page(
     let mut merges = Vec::new();
     for m in state.store.merges(t, id).await? {
         let into_this = m.survivor_id == id;
-        let other = if into_this { m.merged_id } else { m.survivor_id };
+        let other = if into_this {
+            m.merged_id
+        } else {
+            m.survivor_id
+        };
         let other_name = state.store.customer(t, other).await?.name;
         merges.push(MergeRow {
             id: m.id.to_string(),
@@ -229,23 +234,39 @@ pub async fn page(
             .into_iter()
             .filter(|c| c.id != id)
             .map(|c| {
-                let ids = c.identities.iter().map(|i| i.value.clone()).collect::<Vec<_>>().join(", ");
+                let ids = c
+                    .identities
+                    .iter()
+                    .map(|i| i.value.clone())
+                    .collect::<Vec<_>>()
+                    .join(", ");
                 (c.id.to_string(), c.name, ids)
             })
             .collect()
     } else {
         Vec::new()
     };
-    let layout = Layout::new(&state, &user, Some(&tenant), "inbox", customer.name.clone(), "").await?;
+    let layout = Layout::new(
+        &state,
+        &user,
+        Some(&tenant),
+        "inbox",
+        customer.name.clone(),
+        "",
+    )
+    .await?;
     render(&CustomerPage {
         identities: customer
             .identities
             .iter()
             .map(|i| (tr.e("identity", i.kind.as_str()), i.value.clone()))
             .collect(),
-        kinds: Choice::list(IdentityKind::ALL, Some(IdentityKind::Phone), |k| k.as_str().into(), |k| {
-            tr.e("identity", k.as_str())
-        }),
+        kinds: Choice::list(
+            IdentityKind::ALL,
+            Some(IdentityKind::Phone),
+            |k| k.as_str().into(),
+            |k| tr.e("identity", k.as_str()),
+        ),
         id: id.to_string(),
         name: customer.name,
         merged_into,
@@ -275,7 +296,8 @@ pub async fn add_identity(
 ) -> Result<Response, UiError> {
     user.check_csrf(&f.csrf)?;
     let tenant = tenant_for(&state, &user, &slug, Action::EditCustomers).await?;
-    let id = Uuid::parse_str(&id).map_err(|_| WebError::Domain(DomainError::NotFound("customer")))?;
+    let id =
+        Uuid::parse_str(&id).map_err(|_| WebError::Domain(DomainError::NotFound("customer")))?;
     let kind: IdentityKind = f
         .kind
         .parse()

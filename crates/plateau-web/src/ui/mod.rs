@@ -62,10 +62,7 @@ pub fn routes() -> Router<AppState> {
             get(conversation::new_form).post(conversation::create),
         )
         .route("/t/{tenant}/c/{number}", get(conversation::page))
-        .route(
-            "/t/{tenant}/letters/new",
-            get(customers::letter_form),
-        )
+        .route("/t/{tenant}/letters/new", get(customers::letter_form))
         .route(
             "/t/{tenant}/letters",
             post(customers::letter_create).layer(axum::extract::DefaultBodyLimit::max(
