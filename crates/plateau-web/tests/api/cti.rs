@@ -190,6 +190,18 @@ async fn a_call_lifecycle_builds_one_conversation_and_a_second_call_joins_the_cu
             html.contains("mp3, 2 min 48 s, caller consented"),
             "{label}"
         );
+        // The customer card shows the call events among every channel's history.
+        let customer_id = c["customer"]["id"].as_str().unwrap();
+        let (st, card) = page.page(&format!("/t/acme/customers/{customer_id}")).await;
+        assert_eq!(st, StatusCode::OK, "{label}");
+        assert!(
+            card.contains("Call transferred to adv2_a"),
+            "{label}: {card}"
+        );
+        assert!(
+            card.contains("href=\"https://pbx.example/rec/c1.mp3\""),
+            "{label}"
+        );
 
         // The same event again (a new signature) is a duplicate: nothing added.
         let before = app.event_count().await;
