@@ -112,6 +112,15 @@ pub mod kind {
     /// breached. Subject: the conversation; payload: metric and due instant.
     pub const SLA_WARNING: &str = "sla.warning";
     pub const SLA_BREACHED: &str = "sla.breached";
+    /// A PBX reported a call event. Subject: the conversation the call
+    /// belongs to; payload: the event as shown in the timeline (kind, call
+    /// id, numbers, IVR path, advisor name, seconds, recording metadata).
+    pub const CALL_EVENT: &str = "call.event";
+    /// Subject: the surviving customer; payload: merge id and the merged one.
+    pub const CUSTOMER_MERGED: &str = "customer.merged";
+    pub const CUSTOMER_MERGE_UNDONE: &str = "customer.merge_undone";
+    /// Subject: the customer; payload: kind and value.
+    pub const CUSTOMER_IDENTITY_ADDED: &str = "customer.identity_added";
 }
 
 /// One committed entry of the event log.

@@ -249,3 +249,253 @@ impl Store {
         self.customer(tenant_id, id).await
     }
 }
+
+/// One merge: what moved from `merged_id` to `survivor_id`, so that undoing
+/// it moves exactly that back.
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct Merge {
+    pub id: Uuid,
+    pub survivor_id: Uuid,
+    pub merged_id: Uuid,
+    pub identities: Vec<Identity>,
+    pub conversations: Vec<Uuid>,
+    pub created_by: Option<Uuid>,
+    pub created_at: Timestamp,
+    pub undone_at: Option<Timestamp>,
+}
+
+fn merge_row(r: &impl PortableRow) -> Result<Merge> {
+    let bad = |e: serde_json::Error| crate::StoreError::Corrupt(format!("customer_merges: {e}"));
+    let ids: Vec<(String, String)> = serde_json::from_str(&r.text("identities")?).map_err(bad)?;
+    let mut identities = Vec::with_capacity(ids.len());
+    for (k, v) in ids {
+        identities.push(Identity {
+            kind: k.parse().map_err(crate::StoreError::Corrupt)?,
+            value: v,
+        });
+    }
+    Ok(Merge {
+        id: r.uuid("id")?,
+        survivor_id: r.uuid("survivor_id")?,
+        merged_id: r.uuid("merged_id")?,
+        identities,
+        conversations: serde_json::from_str(&r.text("conversations")?).map_err(bad)?,
+        created_by: r.opt_uuid("created_by")?,
+        created_at: r.ts("created_at")?,
+        undone_at: r.opt_int("undone_at")?.map(Timestamp),
+    })
+}
+
+const MERGE_COLS: &str =
+    "id, survivor_id, merged_id, identities, conversations, created_by, created_at, undone_at";
+
+impl Store {
+    /// The customer this one was merged into, if it was.
+    pub async fn merged_into(&self, tenant_id: Uuid, id: Uuid) -> Result<Option<Uuid>> {
+        let row = on_pool!(&self.read, p => {
+            sqlx::query("SELECT merged_into FROM customers WHERE tenant_id = $1 AND id = $2")
+                .bind(tenant_id).bind(id).fetch_optional(p).await?
+                .map(|r| r.opt_uuid("merged_into")).transpose()?
+        });
+        row.ok_or(DomainError::NotFound("customer").into())
+    }
+
+    /// Adds an identity to a customer. One the customer already has is
+    /// accepted as is; one another customer owns is a conflict that names
+    /// the owner, so the advisor can open them and merge.
+    pub async fn add_identity(
+        &self,
+        tenant_id: Uuid,
+        customer_id: Uuid,
+        kind: IdentityKind,
+        raw: &str,
+        actor: Option<Uuid>,
+    ) -> Result<Customer> {
+        let value = validate::identity(kind, raw).map_err(|m| DomainError::field("value", m))?;
+        let c = self.customer(tenant_id, customer_id).await?;
+        if self.merged_into(tenant_id, customer_id).await?.is_some() {
+            return Err(DomainError::Conflict(format!(
+                "{} was merged into another customer; add the identity to that one",
+                c.name
+            ))
+            .into());
+        }
+        if let Some(owner) = self.customer_by_identity(tenant_id, kind, &value).await? {
+            if owner.id == customer_id {
+                return Ok(c);
+            }
+            return Err(DomainError::Conflict(format!(
+                "{kind} {value} already belongs to customer {} ({})",
+                owner.name, owner.id
+            ))
+            .into());
+        }
+        on_pool!(&self.write, p => {
+            let mut tx = p.begin().await?;
+            sqlx::query("INSERT INTO customer_identities (tenant_id, kind, value, customer_id) VALUES ($1, $2, $3, $4)")
+                .bind(tenant_id).bind(kind.as_str()).bind(&value).bind(customer_id)
+                .execute(&mut *tx).await?;
+            insert_event!(&mut *tx, &NewEvent {
+                tenant_id: Some(tenant_id), kind: kind::CUSTOMER_IDENTITY_ADDED, subject_id: Some(customer_id),
+                actor_id: actor, payload: json!({"kind": kind.as_str(), "value": value}),
+            });
+            tx.commit().await?;
+        });
+        self.notify_committed();
+        self.customer(tenant_id, customer_id).await
+    }
+
+    /// Merges `merged_id` into `survivor_id`: its identities and
+    /// conversations move to the survivor, and it points at the survivor.
+    /// What moved is read by the statements that move it (RETURNING), so a
+    /// concurrent addition is either moved and recorded, or left alone.
+    pub async fn merge_customers(
+        &self,
+        tenant_id: Uuid,
+        survivor_id: Uuid,
+        merged_id: Uuid,
+        actor: Option<Uuid>,
+    ) -> Result<Merge> {
+        if survivor_id == merged_id {
+            return Err(
+                DomainError::field("from", "a customer cannot be merged into itself").into(),
+            );
+        }
+        let survivor = self.customer(tenant_id, survivor_id).await?;
+        let merged = self.customer(tenant_id, merged_id).await?;
+        for c in [&survivor, &merged] {
+            if let Some(into) = self.merged_into(tenant_id, c.id).await? {
+                return Err(DomainError::Conflict(format!(
+                    "{} ({}) was already merged into {into}",
+                    c.name, c.id
+                ))
+                .into());
+            }
+        }
+        let id = Uuid::now_v7();
+        let now = Timestamp::now();
+        let (identities, conversations) = on_pool!(&self.write, p => {
+            let mut tx = p.begin().await?;
+            let n = sqlx::query("UPDATE customers SET merged_into = $1, updated_at = $2 WHERE tenant_id = $3 AND id = $4 AND merged_into IS NULL")
+                .bind(survivor_id).bind(now.0).bind(tenant_id).bind(merged_id)
+                .execute(&mut *tx).await?.rows_affected();
+            if n == 0 {
+                return Err(DomainError::Conflict(format!("{} was merged meanwhile", merged.name)).into());
+            }
+            let mut identities = Vec::new();
+            for r in sqlx::query("UPDATE customer_identities SET customer_id = $1 WHERE tenant_id = $2 AND customer_id = $3 RETURNING kind, value")
+                .bind(survivor_id).bind(tenant_id).bind(merged_id).fetch_all(&mut *tx).await? {
+                identities.push((r.text("kind")?, r.text("value")?));
+            }
+            let mut conversations = Vec::new();
+            for r in sqlx::query("UPDATE conversations SET customer_id = $1 WHERE tenant_id = $2 AND customer_id = $3 RETURNING id")
+                .bind(survivor_id).bind(tenant_id).bind(merged_id).fetch_all(&mut *tx).await? {
+                conversations.push(r.uuid("id")?);
+            }
+            identities.sort();
+            conversations.sort();
+            sqlx::query("INSERT INTO customer_merges (id, tenant_id, survivor_id, merged_id, identities, conversations, created_by, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)")
+                .bind(id).bind(tenant_id).bind(survivor_id).bind(merged_id)
+                .bind(json!(identities).to_string()).bind(json!(conversations).to_string())
+                .bind(actor).bind(now.0)
+                .execute(&mut *tx).await?;
+            insert_event!(&mut *tx, &NewEvent {
+                tenant_id: Some(tenant_id), kind: kind::CUSTOMER_MERGED, subject_id: Some(survivor_id),
+                actor_id: actor, payload: json!({"merge_id": id, "merged_id": merged_id, "merged_name": merged.name,
+                    "identities": identities.len(), "conversations": conversations.len()}),
+            });
+            tx.commit().await?;
+            (identities, conversations)
+        });
+        self.notify_committed();
+        tracing::debug!(
+            identities = identities.len(),
+            conversations = conversations.len(),
+            "customers merged"
+        );
+        self.merge(tenant_id, survivor_id, id).await
+    }
+
+    pub async fn merge(&self, tenant_id: Uuid, survivor_id: Uuid, id: Uuid) -> Result<Merge> {
+        let found = on_pool!(&self.read, p => {
+            sqlx::query(&format!("SELECT {MERGE_COLS} FROM customer_merges WHERE tenant_id = $1 AND survivor_id = $2 AND id = $3"))
+                .bind(tenant_id).bind(survivor_id).bind(id).fetch_optional(p).await?
+                .map(|r| merge_row(&r)).transpose()?
+        });
+        found.ok_or(DomainError::NotFound("merge").into())
+    }
+
+    /// Merges into this customer or of this customer, newest first.
+    pub async fn merges(&self, tenant_id: Uuid, customer_id: Uuid) -> Result<Vec<Merge>> {
+        on_pool!(&self.read, p => {
+            sqlx::query(&format!("SELECT {MERGE_COLS} FROM customer_merges WHERE tenant_id = $1 AND (survivor_id = $2 OR merged_id = $2) ORDER BY created_at DESC, id DESC"))
+                .bind(tenant_id).bind(customer_id).fetch_all(p).await?
+                .iter().map(merge_row).collect()
+        })
+    }
+
+    /// Undoes a merge: moves back exactly what it moved. Refused, changing
+    /// nothing, when that is no longer possible: the merge was undone
+    /// already, the survivor was itself merged since, or something that
+    /// moved has moved again (an identity or conversation that is no longer
+    /// the survivor's).
+    pub async fn undo_merge(
+        &self,
+        tenant_id: Uuid,
+        survivor_id: Uuid,
+        id: Uuid,
+        actor: Option<Uuid>,
+    ) -> Result<Merge> {
+        let m = self.merge(tenant_id, survivor_id, id).await?;
+        if m.undone_at.is_some() {
+            return Err(DomainError::Conflict("this merge was already undone".into()).into());
+        }
+        if let Some(into) = self.merged_into(tenant_id, survivor_id).await? {
+            return Err(DomainError::Conflict(format!(
+                "the customer was merged into {into} since; undo that merge first"
+            ))
+            .into());
+        }
+        let now = Timestamp::now();
+        on_pool!(&self.write, p => {
+            let mut tx = p.begin().await?;
+            for ident in &m.identities {
+                let n = sqlx::query("UPDATE customer_identities SET customer_id = $1 WHERE tenant_id = $2 AND kind = $3 AND value = $4 AND customer_id = $5")
+                    .bind(m.merged_id).bind(tenant_id).bind(ident.kind.as_str()).bind(&ident.value).bind(survivor_id)
+                    .execute(&mut *tx).await?.rows_affected();
+                if n == 0 {
+                    return Err(DomainError::Conflict(format!(
+                        "{} {} is no longer this customer's (removed or moved since the merge), so the merge cannot be undone",
+                        ident.kind, ident.value
+                    )).into());
+                }
+            }
+            for conv in &m.conversations {
+                let n = sqlx::query("UPDATE conversations SET customer_id = $1 WHERE tenant_id = $2 AND id = $3 AND customer_id = $4")
+                    .bind(m.merged_id).bind(tenant_id).bind(conv).bind(survivor_id)
+                    .execute(&mut *tx).await?.rows_affected();
+                if n == 0 {
+                    return Err(DomainError::Conflict(format!(
+                        "conversation {conv} moved to another customer since the merge, so the merge cannot be undone"
+                    )).into());
+                }
+            }
+            let n = sqlx::query("UPDATE customers SET merged_into = NULL, updated_at = $1 WHERE tenant_id = $2 AND id = $3 AND merged_into = $4")
+                .bind(now.0).bind(tenant_id).bind(m.merged_id).bind(survivor_id)
+                .execute(&mut *tx).await?.rows_affected();
+            let undone = sqlx::query("UPDATE customer_merges SET undone_at = $1, undone_by = $2 WHERE id = $3 AND undone_at IS NULL")
+                .bind(now.0).bind(actor).bind(id)
+                .execute(&mut *tx).await?.rows_affected();
+            if n == 0 || undone == 0 {
+                return Err(DomainError::Conflict("the merge changed meanwhile; reload and try again".into()).into());
+            }
+            insert_event!(&mut *tx, &NewEvent {
+                tenant_id: Some(tenant_id), kind: kind::CUSTOMER_MERGE_UNDONE, subject_id: Some(survivor_id),
+                actor_id: actor, payload: json!({"merge_id": id, "merged_id": m.merged_id}),
+            });
+            tx.commit().await?;
+        });
+        self.notify_committed();
+        self.merge(tenant_id, survivor_id, id).await
+    }
+}

@@ -4,6 +4,7 @@
 
 pub mod advisors;
 mod backend;
+pub mod calls;
 pub mod conversations;
 pub mod customers;
 pub mod directory;
@@ -12,6 +13,7 @@ pub mod events;
 pub mod forum;
 mod group_commit;
 pub mod knowledge;
+pub mod letters;
 pub mod mail;
 pub mod migrate;
 pub mod routing;

@@ -125,6 +125,8 @@ pub async fn create(
 #[derive(Serialize, ToSchema)]
 pub struct CustomerDetail {
     pub customer: Customer,
+    /// The customer this one was merged into, if it was.
+    pub merged_into: Option<uuid::Uuid>,
     /// The customer's conversations across every channel, most recent first.
     pub conversations: Vec<Conversation>,
 }
@@ -143,8 +145,10 @@ pub async fn show(
         ..Default::default()
     };
     let conversations = state.store.conversations(t.id, &f, None, 50).await?.items;
+    let merged_into = state.store.merged_into(t.id, id).await?;
     Ok(Json(CustomerDetail {
         customer,
+        merged_into,
         conversations,
     }))
 }
@@ -203,4 +207,114 @@ pub async fn update(
         .update_customer_profile(t.id, id, p.name.as_deref(), &profile, Some(user.user.id))
         .await?;
     Ok(Json(c))
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct IdentityIn {
+    pub kind: IdentityKind,
+    /// E-mail address, E.164 number or `network:@handle`.
+    pub value: String,
+}
+
+#[utoipa::path(post, path = "/api/v1/tenants/{tenant}/customers/{id}/identities", tag = "customers", params(("tenant" = String, Path), ("id" = String, Path)), request_body = IdentityIn, responses((status = 201, body = Customer), (status = 409, body = crate::error::Problem, description = "owned by another customer, named in the detail"), (status = 422, body = crate::error::Problem)))]
+pub async fn add_identity(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    Path((slug, id)): Path<(String, String)>,
+    ApiJson(body): ApiJson<IdentityIn>,
+) -> Result<(StatusCode, Json<Customer>), WebError> {
+    let t = tenant_for(&state, &user, &slug, Action::EditCustomers).await?;
+    let id = parse_id(&id, "customer")?;
+    let c = state
+        .store
+        .add_identity(t.id, id, body.kind, &body.value, Some(user.user.id))
+        .await?;
+    Ok((StatusCode::CREATED, Json(c)))
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct MergeIn {
+    /// The customer merged into this one (it is marked merged and its
+    /// identities and conversations move here).
+    pub from: String,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct MergeOut {
+    pub id: uuid::Uuid,
+    pub survivor_id: uuid::Uuid,
+    pub merged_id: uuid::Uuid,
+    /// `[kind, value]` pairs that moved.
+    pub identities: Vec<(IdentityKind, String)>,
+    pub conversations: Vec<uuid::Uuid>,
+    pub created_by: Option<uuid::Uuid>,
+    pub created_at: String,
+    pub undone_at: Option<String>,
+}
+
+pub fn merge_out(m: plateau_store::customers::Merge) -> MergeOut {
+    MergeOut {
+        id: m.id,
+        survivor_id: m.survivor_id,
+        merged_id: m.merged_id,
+        identities: m
+            .identities
+            .into_iter()
+            .map(|i| (i.kind, i.value))
+            .collect(),
+        conversations: m.conversations,
+        created_by: m.created_by,
+        created_at: m.created_at.rfc3339(),
+        undone_at: m.undone_at.map(|t| t.rfc3339()),
+    }
+}
+
+/// Advisors merge (the issue asks that an advisor can), like any customer
+/// edit: `EditCustomers`. Undo is the safety net.
+#[utoipa::path(post, path = "/api/v1/tenants/{tenant}/customers/{id}/merge", tag = "customers", params(("tenant" = String, Path), ("id" = String, Path)), request_body = MergeIn, responses((status = 201, body = MergeOut), (status = 404, body = crate::error::Problem), (status = 409, body = crate::error::Problem)))]
+pub async fn merge(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    Path((slug, id)): Path<(String, String)>,
+    ApiJson(body): ApiJson<MergeIn>,
+) -> Result<(StatusCode, Json<MergeOut>), WebError> {
+    let t = tenant_for(&state, &user, &slug, Action::EditCustomers).await?;
+    let id = parse_id(&id, "customer")?;
+    let from = parse_id(&body.from, "customer")?;
+    let m = state
+        .store
+        .merge_customers(t.id, id, from, Some(user.user.id))
+        .await?;
+    Ok((StatusCode::CREATED, Json(merge_out(m))))
+}
+
+#[utoipa::path(get, path = "/api/v1/tenants/{tenant}/customers/{id}/merges", tag = "customers", params(("tenant" = String, Path), ("id" = String, Path)), responses((status = 200, body = [MergeOut])))]
+pub async fn merges(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    Path((slug, id)): Path<(String, String)>,
+) -> Result<Json<Vec<MergeOut>>, WebError> {
+    let t = tenant_for(&state, &user, &slug, Action::ViewCustomers).await?;
+    let id = parse_id(&id, "customer")?;
+    state.store.customer(t.id, id).await?;
+    let list = state.store.merges(t.id, id).await?;
+    Ok(Json(list.into_iter().map(merge_out).collect()))
+}
+
+#[utoipa::path(post, path = "/api/v1/tenants/{tenant}/customers/{id}/merges/{merge_id}/undo", tag = "customers", params(("tenant" = String, Path), ("id" = String, Path), ("merge_id" = String, Path)), responses((status = 200, body = MergeOut), (status = 404, body = crate::error::Problem), (status = 409, body = crate::error::Problem, description = "already undone, or something moved since; the detail says what")))]
+pub async fn undo_merge(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    Path((slug, id, merge_id)): Path<(String, String, String)>,
+) -> Result<Json<MergeOut>, WebError> {
+    let t = tenant_for(&state, &user, &slug, Action::EditCustomers).await?;
+    let id = parse_id(&id, "customer")?;
+    let merge_id = parse_id(&merge_id, "merge")?;
+    let m = state
+        .store
+        .undo_merge(t.id, id, merge_id, Some(user.user.id))
+        .await?;
+    Ok(Json(merge_out(m)))
 }

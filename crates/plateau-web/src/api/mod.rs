@@ -6,10 +6,12 @@ pub mod advisors;
 pub mod availability;
 mod board;
 pub mod conversations;
-mod customers;
+pub(crate) mod cti;
+pub(crate) mod customers;
 mod directory;
 pub mod forum;
 pub mod knowledge;
+pub mod letters;
 mod mail;
 mod me;
 pub mod offers;
@@ -350,6 +352,32 @@ pub fn routes() -> Router<AppState> {
             get(customers::show).patch(customers::update),
         )
         .route(
+            "/tenants/{tenant}/customers/{id}/identities",
+            post(customers::add_identity),
+        )
+        .route(
+            "/tenants/{tenant}/customers/{id}/merge",
+            post(customers::merge),
+        )
+        .route(
+            "/tenants/{tenant}/customers/{id}/merges",
+            get(customers::merges),
+        )
+        .route(
+            "/tenants/{tenant}/customers/{id}/merges/{merge_id}/undo",
+            post(customers::undo_merge),
+        )
+        .route(
+            "/cti/{tenant}/{connector}/events",
+            post(cti::receive).layer(DefaultBodyLimit::max(
+                plateau_core::channels::voice::MAX_CTI_BYTES,
+            )),
+        )
+        .route(
+            "/tenants/{tenant}/letters",
+            post(letters::create).layer(DefaultBodyLimit::max(letters::UPLOAD_LIMIT_BYTES)),
+        )
+        .route(
             "/tenants/{tenant}/conversations",
             get(conversations::list).post(conversations::create),
         )
@@ -420,6 +448,8 @@ pub fn routes() -> Router<AppState> {
         trees::suggestions, trees::conversation_sessions, trees::start, trees::session,
         trees::action,
         customers::list, customers::create, customers::show, customers::update,
+        customers::add_identity, customers::merge, customers::merges, customers::undo_merge,
+        cti::receive, letters::create,
         conversations::list, conversations::create, conversations::show, conversations::update,
         conversations::add_message, conversations::events,
         crate::realtime::stream,

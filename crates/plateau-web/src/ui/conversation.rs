@@ -44,6 +44,9 @@ pub struct TimelineItem {
     pub delivery_label: String,
     /// A public post on a social network (read by everyone), not a private message.
     pub public: bool,
+    /// Downloads shown under the body (href, label): a letter's scan, a
+    /// call's recording.
+    pub links: Vec<(String, String)>,
 }
 
 pub struct HistoryRow {
@@ -94,6 +97,7 @@ struct ConversationPage {
     team_choices: Vec<Choice>,
     channel_choices: Vec<Choice>,
     customer_name: String,
+    customer_id: String,
     identities: Vec<(String, String)>,
     profile: Vec<(String, String)>,
     history: Vec<HistoryRow>,
@@ -191,6 +195,29 @@ fn describe_change(
     format!("{label}: {} → {}", show(&v["from"]), show(&v["to"]))
 }
 
+/// Stored attachments the desk can download (keys the blob route serves).
+fn attachment_links(
+    tr: &Tr,
+    slug: &str,
+    attachments: &[plateau_core::model::Attachment],
+) -> Vec<(String, String)> {
+    attachments
+        .iter()
+        .filter_map(|a| {
+            let key = a.blob_key.as_deref().filter(|k| !k.contains('/'))?;
+            Some((
+                format!("/api/v1/tenants/{slug}/blobs/{key}"),
+                format!(
+                    "{} {} ({} KiB)",
+                    tr.t("conv.download"),
+                    a.file_name,
+                    (a.size_bytes + 1023) / 1024
+                ),
+            ))
+        })
+        .collect()
+}
+
 async fn load(
     state: &AppState,
     user: &super::CurrentUser,
@@ -273,6 +300,7 @@ pub async fn page(
                     delivery: "",
                     delivery_label: String::new(),
                     public: public.contains(&m.id),
+                    links: attachment_links(&tr, &tenant.slug, &m.attachments),
                 },
             )
         })
@@ -308,7 +336,12 @@ pub async fn page(
     }
     // Changes and diagnostic walks are logged events, shown as change lines.
     for ev in &events {
-        let (body, channel_label) = if ev.kind == kind::CONVERSATION_UPDATED {
+        let mut links = Vec::new();
+        let (body, channel_label) = if ev.kind == kind::CALL_EVENT {
+            let (line, link) = crate::api::cti::timeline_line(&tr, &tenant.slug, &ev.payload);
+            links.extend(link);
+            (line, tr.e("channel", "phone"))
+        } else if ev.kind == kind::CONVERSATION_UPDATED {
             let Some(changes) = ev.payload.get("changes").and_then(|c| c.as_object()) else {
                 continue;
             };
@@ -357,6 +390,7 @@ pub async fn page(
                 delivery: "",
                 delivery_label: String::new(),
                 public: false,
+                links,
             },
         ));
     }
@@ -527,6 +561,7 @@ pub async fn page(
             |s| tr.e("channel", s.as_str()),
         ),
         customer_name: customer.name.clone(),
+        customer_id: customer.id.to_string(),
         identities,
         profile,
         history,

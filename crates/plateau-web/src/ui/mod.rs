@@ -6,6 +6,7 @@ mod advisors;
 mod board;
 mod channels;
 mod conversation;
+mod customers;
 mod forum;
 mod help_centre;
 mod inbox;
@@ -61,6 +62,23 @@ pub fn routes() -> Router<AppState> {
             get(conversation::new_form).post(conversation::create),
         )
         .route("/t/{tenant}/c/{number}", get(conversation::page))
+        .route("/t/{tenant}/letters/new", get(customers::letter_form))
+        .route(
+            "/t/{tenant}/letters",
+            post(customers::letter_create).layer(axum::extract::DefaultBodyLimit::max(
+                crate::api::letters::UPLOAD_LIMIT_BYTES,
+            )),
+        )
+        .route("/t/{tenant}/customers/{id}", get(customers::page))
+        .route(
+            "/t/{tenant}/customers/{id}/identities",
+            post(customers::add_identity),
+        )
+        .route("/t/{tenant}/customers/{id}/merge", post(customers::merge))
+        .route(
+            "/t/{tenant}/customers/{id}/merges/{merge_id}/undo",
+            post(customers::undo),
+        )
         .route(
             "/t/{tenant}/c/{number}/messages",
             post(conversation::post_message),
