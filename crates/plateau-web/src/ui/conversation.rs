@@ -313,6 +313,8 @@ pub async fn page(
             (body, String::new())
         } else if let Some(body) = super::trees::timeline_line(&tr, &ev.kind, &ev.payload) {
             (body, tr.t("trees.timeline").to_string())
+        } else if let Some(line) = super::callbacks::timeline_line(&tr, &ev.kind, &ev.payload) {
+            line
         } else if ev.kind == kind::SLA_WARNING || ev.kind == kind::SLA_BREACHED {
             let metric = ev
                 .payload

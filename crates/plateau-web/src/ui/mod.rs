@@ -4,6 +4,7 @@
 
 mod advisors;
 mod board;
+pub mod callbacks;
 mod channels;
 mod conversation;
 mod forum;
@@ -68,6 +69,7 @@ pub fn routes() -> Router<AppState> {
         .route("/t/{tenant}/c/{number}/update", post(conversation::update))
         .route("/t/{tenant}/c/{number}/take", post(conversation::take))
         .route("/t/{tenant}/board", get(board::page))
+        .route("/t/{tenant}/callbacks", get(callbacks::page))
         .route("/t/{tenant}/wallboard", get(wallboard::page))
         .route("/t/{tenant}/wallboard/board", get(wallboard::fragment))
         .route(

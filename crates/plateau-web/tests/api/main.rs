@@ -8,8 +8,10 @@ mod helpers;
 
 mod auth;
 mod bad_input;
+mod callbacks;
 mod conversations;
 mod directory;
+mod escalation;
 mod forum;
 mod forum_ui;
 mod indexer;
