@@ -238,3 +238,50 @@ async fn bad_callbacks_are_refused_and_nothing_is_written() {
         assert_eq!(st, StatusCode::CONFLICT, "{l}");
     }
 }
+
+#[tokio::test]
+async fn the_desk_schedules_a_callback_and_supervisors_see_it() {
+    for app in apps().await {
+        let l = app.label();
+        let b = app.browser("adv_a").await;
+        let page = format!("/t/acme/c/{}", app.conv_a.number);
+        let (st, html) = b.page(&page).await;
+        assert_eq!(st, StatusCode::OK, "{l}");
+        assert!(html.contains("id=\"callback-form\""), "{l}: no callback form");
+        let csrf = field(&html, "_csrf");
+        // A chat or e-mail conversation becomes a phone callback; the local
+        // time is read in the customer's zone.
+        let r = b
+            .post_form(&format!("{page}/callbacks"), &[
+                ("_csrf", csrf.as_str()), ("phone_number", "+33 6 11 22 33 44"),
+                ("time_zone", "Australia/Sydney"), ("not_before", "2099-03-01T09:00"),
+                ("deadline", "2099-03-01T18:00"), ("note", "rappeler pour le paiement"),
+            ])
+            .await;
+        assert_eq!(r.status(), StatusCode::SEE_OTHER, "{l}");
+        let c = callback_state(&app, &app.conv_a.id.to_string()).await;
+        assert_eq!(c["phone_number"], "+33611223344", "{l}: {c}");
+        assert!(c["local_not_before"].as_str().unwrap().starts_with("2099-03-01 09:00"), "{l}: {c}");
+        let (_, html) = b.page(&page).await;
+        assert!(html.contains("rappeler pour le paiement"), "{l}: the timeline does not show it");
+        // A bad one is refused with nothing written.
+        let count = app.event_count().await;
+        let r = b
+            .post_form(&format!("{page}/callbacks"), &[
+                ("_csrf", csrf.as_str()), ("phone_number", "+33611223344"),
+                ("time_zone", "Nowhere/Atlantis"), ("not_before", "2099-03-01T09:00"),
+                ("deadline", "2099-03-01T18:00"), ("note", ""),
+            ])
+            .await;
+        assert_eq!(r.status(), StatusCode::UNPROCESSABLE_ENTITY, "{l}");
+        assert_eq!(app.event_count().await, count, "{l}");
+        // The supervisors' page lists it; an advisor may not see that page.
+        let (st, html) = app.browser("sup_a").await.page("/t/acme/callbacks").await;
+        assert_eq!(st, StatusCode::OK, "{l}");
+        assert!(html.contains("+33611223344"), "{l}");
+        let (st, _) = b.page("/t/acme/callbacks").await;
+        assert_eq!(st, StatusCode::FORBIDDEN, "{l}");
+        let (_, html) = app.browser("sup_a").await.page("/t/acme/callbacks?state=missed").await;
+        assert!(!html.contains("+33611223344"), "{l}: not missed");
+    }
+}

@@ -219,6 +219,7 @@ async fn an_n1_escalation_reaches_n2_with_its_reason_and_never_comes_back() {
         assert_eq!(esc[0].payload["history"].as_array().unwrap().len(), 1);
         let (st, page) = conversation_page(&app, "adv2_a", &conv).await;
         assert_eq!(st, StatusCode::OK, "{l}");
+        assert!(page.contains("id=\"escalate-form\""), "{l}: no Escalate control for the holder");
         assert!(
             page.contains("Synchro OK, débit toujours nul") && page.contains("Box redémarrée"),
             "{l}: the timeline does not show the escalation"
