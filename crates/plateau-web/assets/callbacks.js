@@ -42,3 +42,18 @@ for (const form of document.querySelectorAll("form[data-callback-form]")) {
   form.addEventListener("input", () => refresh(form));
   refresh(form);
 }
+
+// The supervisors' callbacks page: reload when an alert or a callback
+// changes, so a contact stuck beyond its maximum wait shows at once.
+const live = document.querySelector("[data-live-reload]");
+if (live && "EventSource" in window) {
+  const source = new EventSource("/api/v1/events");
+  let timer = null;
+  for (const kind of live.dataset.liveReload.split(" ")) {
+    source.addEventListener(kind, () => {
+      if (timer) return;
+      // A burst of events costs one reload.
+      timer = setTimeout(() => location.reload(), 500);
+    });
+  }
+}

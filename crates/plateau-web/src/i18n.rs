@@ -792,6 +792,10 @@ const CATALOG: &[(&str, &str, &str)] = &[
     ("cb.state.missed", "missed", "manqué"),
     ("cb.state.done", "done", "effectué"),
     ("cb.state.cancelled", "cancelled", "annulé"),
+    ("cb.alerts", "Waiting too long (last 24 hours)", "Attente trop longue (dernières 24 heures)"),
+    ("cb.alert", "#{n} waited {mins} min in {queue}", "n° {n} a attendu {mins} min dans {queue}"),
+    ("cb.no_alerts", "No contact waited beyond its queue's maximum.", "Aucun contact n'a attendu au-delà du maximum de sa file."),
+    ("cb.live_update", "Updated: a new alert or callback change.", "Mis à jour : nouvelle alerte ou changement de rappel."),
 ];
 
 /// A translator bound to one language.

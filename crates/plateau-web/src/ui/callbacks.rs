@@ -1,5 +1,6 @@
 //! Escalations and callbacks in the desk: their timeline lines, and the
-//! supervisors' callbacks page (due soon, missed) at `/t/{tenant}/callbacks`.
+//! supervisors' callbacks page (due soon, missed, and contacts waiting beyond
+//! their queue's maximum) at `/t/{tenant}/callbacks`, refreshed live.
 
 use askama::Template;
 use axum::extract::{Path, Query, State};
@@ -104,6 +105,13 @@ pub struct Row {
     pub note: String,
 }
 
+/// A contact that waited beyond its queue's maximum (last 24 hours).
+pub struct Alert {
+    pub href: String,
+    pub label: String,
+    pub when: String,
+}
+
 #[derive(Template)]
 #[template(path = "callbacks.html")]
 struct CallbacksPage {
@@ -112,6 +120,44 @@ struct CallbacksPage {
     slug: String,
     missed_only: bool,
     rows: Vec<Row>,
+    alerts: Vec<Alert>,
+}
+
+/// How far back the page looks in the brand's log for max-wait alerts.
+const ALERT_SCAN: i64 = 2000;
+
+async fn alerts(
+    state: &AppState,
+    t: &plateau_core::model::Tenant,
+    tr: &Tr,
+) -> Result<Vec<Alert>, WebError> {
+    let since = Timestamp::now().minus_seconds(24 * 3600);
+    let mut out = Vec::new();
+    for ev in state.store.tenant_events(t.id, None, ALERT_SCAN).await? {
+        if ev.created_at < since {
+            break;
+        }
+        if ev.kind != plateau_core::event::kind::ROUTING_MAX_WAIT_EXCEEDED {
+            continue;
+        }
+        let Some(subject) = ev.subject_id else {
+            continue;
+        };
+        let Ok(conv) = state.store.conversation(t.id, subject).await else {
+            continue;
+        };
+        let mins = ev.payload.get("waited_seconds").and_then(Value::as_i64).unwrap_or(0) / 60;
+        out.push(Alert {
+            href: format!("/t/{}/c/{}", t.slug, conv.number),
+            label: tr
+                .t("cb.alert")
+                .replace("{n}", &conv.number.to_string())
+                .replace("{queue}", text(&ev.payload, "workflow"))
+                .replace("{mins}", &mins.to_string()),
+            when: tr.datetime(ev.created_at),
+        });
+    }
+    Ok(out)
 }
 
 /// Supervisors' list of live callbacks (or the missed ones), soonest first.
@@ -158,12 +204,14 @@ pub async fn page(
         "",
     )
     .await?;
+    let alerts = alerts(&state, &t, &tr).await?;
     render(&CallbacksPage {
         tr,
         layout,
         slug: t.slug,
         missed_only,
         rows,
+        alerts,
     })
 }
 

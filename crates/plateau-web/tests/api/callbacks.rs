@@ -285,3 +285,33 @@ async fn the_desk_schedules_a_callback_and_supervisors_see_it() {
         assert!(!html.contains("+33611223344"), "{l}: not missed");
     }
 }
+
+#[tokio::test]
+async fn supervisors_see_contacts_waiting_beyond_the_maximum() {
+    for app in apps().await {
+        let l = app.label();
+        configure_tiers(&app).await;
+        let (_, v) = app.get("admin_a", "/api/v1/tenants/acme/routing").await;
+        let mut config = v["config"].clone();
+        config["workflows"][0]["max_wait_secs"] = json!(1);
+        let (st, v) = app
+            .send("admin_a", Method::PUT, "/api/v1/tenants/acme/routing",
+                json!({"expected_version": v["version"], "config": config}))
+            .await;
+        assert_eq!(st, StatusCode::OK, "{l}: {v}");
+        let b = app.browser("sup_a").await;
+        let (_, html) = b.page("/t/acme/callbacks").await;
+        assert!(html.contains("id=\"wait-alerts\""), "{l}");
+        // Nobody is available: the chat waits beyond its queue's maximum.
+        let conv = new_conversation(&app, "chat", "Personne ne répond").await;
+        let deadline = tokio::time::Instant::now() + WAIT;
+        while events_of(&app, &conv, "routing.max_wait_exceeded").await.is_empty() {
+            assert!(tokio::time::Instant::now() < deadline, "{l}: no max-wait alert");
+            tokio::time::sleep(Duration::from_millis(200)).await;
+        }
+        let (_, c) = app.get("sup_a", &format!("/api/v1/tenants/acme/conversations/{conv}")).await;
+        let n = if c["conversation"].is_null() { c["number"].clone() } else { c["conversation"]["number"].clone() };
+        let (_, html) = b.page("/t/acme/callbacks").await;
+        assert!(html.contains(&format!("/t/acme/c/{n}\"")), "{l}: the alert is not shown");
+    }
+}
