@@ -56,7 +56,8 @@ pub struct NewCallback {
     pub note: String,
 }
 
-const COLS: &str = "id, tenant_id, conversation_id, phone_number, not_before, deadline, time_zone, \
+const COLS: &str =
+    "id, tenant_id, conversation_id, phone_number, not_before, deadline, time_zone, \
     preferred_advisor_id, assigned_to, state, note, created_by, created_at, updated_at";
 
 fn callback(r: &impl PortableRow) -> Result<Callback> {

@@ -528,7 +528,14 @@ impl Session<'_> {
                 // An offer of a conversation whose callback is being routed
                 // is the callback's.
                 let subject = match self.callback_of.get(&subject) {
-                    Some(cb) if self.callbacks.get(cb).is_some_and(|l| l.in_router && l.advisor.is_none()) => *cb,
+                    Some(cb)
+                        if self
+                            .callbacks
+                            .get(cb)
+                            .is_some_and(|l| l.in_router && l.advisor.is_none()) =>
+                    {
+                        *cb
+                    }
                     _ => subject,
                 };
                 if let Some(advisor) = uuid_at(&ev.payload, &["advisor_id"]) {
@@ -813,8 +820,7 @@ impl Session<'_> {
                             if let Some(l) = self.callbacks.get_mut(&contact) {
                                 l.in_router = false;
                             }
-                            self.followups
-                                .push(Event::ContactWithdrawn { contact });
+                            self.followups.push(Event::ContactWithdrawn { contact });
                         }
                     }
                 }

@@ -70,7 +70,10 @@ pub fn callback(now: Timestamp, input: CallbackInput<'_>) -> Result<CallbackRequ
     let phone = v.check("phone_number", phone_e164(input.phone_number));
     let zone = input.time_zone.trim();
     if zone.is_empty() {
-        v.push("time_zone", "name the customer's time zone, like Europe/Paris");
+        v.push(
+            "time_zone",
+            "name the customer's time zone, like Europe/Paris",
+        );
     } else if !input.zone_known {
         v.push(
             "time_zone",

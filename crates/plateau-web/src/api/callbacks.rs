@@ -107,25 +107,24 @@ pub async fn schedule(
             note: body.note.as_deref().unwrap_or(""),
         },
     )?;
-    let preferred = match body.preferred_advisor_id {
-        Some(id) => {
-            let ok = state
-                .store
-                .members(tenant_id)
-                .await?
-                .iter()
-                .any(|m| m.user.id == id && !m.user.disabled && m.role != Role::ClientViewer);
-            if !ok {
-                return Err(DomainError::field(
-                    "preferred_advisor_id",
-                    "not an advisor of this brand",
-                )
-                .into());
+    let preferred =
+        match body.preferred_advisor_id {
+            Some(id) => {
+                let ok =
+                    state.store.members(tenant_id).await?.iter().any(|m| {
+                        m.user.id == id && !m.user.disabled && m.role != Role::ClientViewer
+                    });
+                if !ok {
+                    return Err(DomainError::field(
+                        "preferred_advisor_id",
+                        "not an advisor of this brand",
+                    )
+                    .into());
+                }
+                Some(id)
             }
-            Some(id)
-        }
-        None => c.assignee_id.or(Some(user.user.id)),
-    };
+            None => c.assignee_id.or(Some(user.user.id)),
+        };
     let cb = state
         .store
         .create_callback(
@@ -255,7 +254,15 @@ async fn finish(
     };
     let moved = state
         .store
-        .move_callback(t.id, id, &callbacks::LIVE, to, kind, Some(user.user.id), None)
+        .move_callback(
+            t.id,
+            id,
+            &callbacks::LIVE,
+            to,
+            kind,
+            Some(user.user.id),
+            None,
+        )
         .await?;
     let cb = state.store.callback(t.id, id).await?;
     if !moved {

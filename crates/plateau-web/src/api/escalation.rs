@@ -75,15 +75,24 @@ pub async fn escalate(
     tier: Option<Tier>,
 ) -> Result<Escalation, WebError> {
     if c.assignee_id != Some(user.user.id) && !user.actor.can(tenant.id, Action::AssignOthers) {
-        return Err(DomainError::Forbidden("only the assigned advisor or a supervisor can escalate").into());
+        return Err(DomainError::Forbidden(
+            "only the assigned advisor or a supervisor can escalate",
+        )
+        .into());
     }
     let req = handoff::escalation(reason, context)?;
     let routed = state.store.routing_config(tenant.id).await?.version > 0;
     if !routed {
-        return direct(state, user, tenant, c, &req, tier).await.map(Escalation::Done);
+        return direct(state, user, tenant, c, &req, tier)
+            .await
+            .map(Escalation::Done);
     }
     if c.assignee_id.is_none() {
-        return Err(DomainError::Conflict("the conversation is not assigned: only a contact an advisor holds can be escalated".into()).into());
+        return Err(DomainError::Conflict(
+            "the conversation is not assigned: only a contact an advisor holds can be escalated"
+                .into(),
+        )
+        .into());
     }
     let request_id = Uuid::now_v7();
     // Subscribe first, so the answer cannot slip between the write and the wait.
@@ -201,7 +210,9 @@ pub async fn team_for(
         .into_iter()
         .find(|m| m.tenant_id == tenant.id)
         .and_then(|m| m.site_id);
-    Ok(plateau_core::tree::act::escalation_team(target, &teams, site))
+    Ok(plateau_core::tree::act::escalation_team(
+        target, &teams, site,
+    ))
 }
 
 /// Unassigns the conversation and gives it to `team`, with the caller's rights.

@@ -380,7 +380,10 @@ pub fn routes() -> Router<AppState> {
             "/tenants/{tenant}/callbacks/{id}/cancel",
             post(callbacks::cancel),
         )
-        .route("/tenants/{tenant}/callbacks/{id}/done", post(callbacks::done))
+        .route(
+            "/tenants/{tenant}/callbacks/{id}/done",
+            post(callbacks::done),
+        )
         .fallback(|| async { WebError::Domain(DomainError::NotFound("endpoint")) });
     Router::new()
         .nest("/api/v1", v1)

@@ -1271,7 +1271,17 @@ async fn hand_over(
             handoff.reason.as_str()
         };
         if c.assignee_id.is_some() {
-            match crate::api::escalation::escalate(state, user, tenant, &c, reason, Some(&context), None).await {
+            match crate::api::escalation::escalate(
+                state,
+                user,
+                tenant,
+                &c,
+                reason,
+                Some(&context),
+                None,
+            )
+            .await
+            {
                 Ok(crate::api::escalation::Escalation::Done(_)) => return Ok(()),
                 Ok(crate::api::escalation::Escalation::NotRouted(_)) => {}
                 // Refused by the router (no path, expert cell outside the
@@ -1281,7 +1291,8 @@ async fn hand_over(
             }
         }
     }
-    let Some(team) = crate::api::escalation::team_for(state, user, tenant, &handoff.target).await? else {
+    let Some(team) = crate::api::escalation::team_for(state, user, tenant, &handoff.target).await?
+    else {
         return Ok(());
     };
     crate::api::escalation::move_to_team(state, user, tenant, conversation_id, team).await

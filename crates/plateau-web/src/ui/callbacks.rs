@@ -62,7 +62,10 @@ pub fn timeline_line(tr: &Tr, kind: &str, payload: &Value) -> Option<(String, St
             ),
             esc,
         ),
-        escalation_kind::REFUSED => (tr.t("esc.timeline_refused").replace("{reason}", reason), esc),
+        escalation_kind::REFUSED => (
+            tr.t("esc.timeline_refused").replace("{reason}", reason),
+            esc,
+        ),
         escalation_kind::REQUESTED => (
             with_context(tr.t("esc.timeline_requested").replace("{reason}", reason)),
             esc,
@@ -146,7 +149,12 @@ async fn alerts(
         let Ok(conv) = state.store.conversation(t.id, subject).await else {
             continue;
         };
-        let mins = ev.payload.get("waited_seconds").and_then(Value::as_i64).unwrap_or(0) / 60;
+        let mins = ev
+            .payload
+            .get("waited_seconds")
+            .and_then(Value::as_i64)
+            .unwrap_or(0)
+            / 60;
         out.push(Alert {
             href: format!("/t/{}/c/{}", t.slug, conv.number),
             label: tr
@@ -181,14 +189,22 @@ pub async fn page(
     let now = Timestamp::now();
     let mut rows = Vec::new();
     for c in items {
-        let conv = state.store.conversation(t.id, c.conversation_id).await.map_err(WebError::from)?;
+        let conv = state
+            .store
+            .conversation(t.id, c.conversation_id)
+            .await
+            .map_err(WebError::from)?;
         let o = crate::api::callbacks::out(c, now);
         let c = &o.callback;
         rows.push(Row {
             href: format!("/t/{}/c/{}", t.slug, conv.number),
             phone: c.phone_number.clone(),
             state: tr.t(&format!("cb.state.{}", c.state)).to_string(),
-            state_class: if c.state == "missed" || o.late { "missed" } else { "live" },
+            state_class: if c.state == "missed" || o.late {
+                "missed"
+            } else {
+                "live"
+            },
             customer_time: o.local_not_before.clone(),
             your_time: tr.datetime(c.not_before),
             deadline: o.local_deadline.clone(),
@@ -252,8 +268,7 @@ pub async fn panel(
 ) -> Result<Option<Panel>, WebError> {
     let can_schedule = user.actor.can(tenant.id, Action::EditConversation);
     let can_escalate = c.assignee_id.is_some()
-        && (c.assignee_id == Some(user.user.id)
-            || user.actor.can(tenant.id, Action::AssignOthers));
+        && (c.assignee_id == Some(user.user.id) || user.actor.can(tenant.id, Action::AssignOthers));
     if !can_schedule && !can_escalate {
         return Ok(None);
     }
@@ -271,11 +286,7 @@ pub async fn panel(
             .into_iter()
             .flatten()
         {
-            context.push(format!(
-                "{} → {}",
-                text(a, "question"),
-                text(a, "answer")
-            ));
+            context.push(format!("{} → {}", text(a, "question"), text(a, "answer")));
         }
     }
     let phone = customer
@@ -335,7 +346,13 @@ async fn load(
     slug: &str,
     number: &str,
     action: Action,
-) -> Result<(plateau_core::model::Tenant, plateau_core::model::Conversation), UiError> {
+) -> Result<
+    (
+        plateau_core::model::Tenant,
+        plateau_core::model::Conversation,
+    ),
+    UiError,
+> {
     let t = tenant_for(state, user, slug, action).await?;
     let n: i64 = number
         .parse()
@@ -439,13 +456,25 @@ pub async fn finish(
         _ => return Err(WebError::Domain(plateau_core::DomainError::NotFound("action")).into()),
     };
     let id = crate::api::parse_id(&id, "callback")?;
-    let cb = state.store.callback(t.id, id).await.map_err(WebError::from)?;
+    let cb = state
+        .store
+        .callback(t.id, id)
+        .await
+        .map_err(WebError::from)?;
     if cb.conversation_id != c.id {
         return Err(WebError::Domain(plateau_core::DomainError::NotFound("callback")).into());
     }
     state
         .store
-        .move_callback(t.id, id, &plateau_store::callbacks::LIVE, to, kind, Some(user.user.id), None)
+        .move_callback(
+            t.id,
+            id,
+            &plateau_store::callbacks::LIVE,
+            to,
+            kind,
+            Some(user.user.id),
+            None,
+        )
         .await
         .map_err(WebError::from)?;
     Ok(back(&t, &c))

@@ -71,7 +71,10 @@ pub fn routes() -> Router<AppState> {
         .route("/t/{tenant}/board", get(board::page))
         .route("/t/{tenant}/callbacks", get(callbacks::page))
         .route("/t/{tenant}/c/{number}/escalate", post(callbacks::escalate))
-        .route("/t/{tenant}/c/{number}/callbacks", post(callbacks::schedule))
+        .route(
+            "/t/{tenant}/c/{number}/callbacks",
+            post(callbacks::schedule),
+        )
         .route(
             "/t/{tenant}/c/{number}/callbacks/{id}/{what}",
             post(callbacks::finish),

@@ -148,9 +148,16 @@ pub async fn events_of(app: &App, conv: &str, kind: &str) -> Vec<plateau_core::e
 /// The desk page of a conversation as `who` sees it.
 pub async fn conversation_page(app: &App, who: &str, conv: &str) -> (StatusCode, String) {
     let (_, c) = app
-        .get("sup_a", &format!("/api/v1/tenants/acme/conversations/{conv}"))
+        .get(
+            "sup_a",
+            &format!("/api/v1/tenants/acme/conversations/{conv}"),
+        )
         .await;
-    let n = if c["conversation"].is_null() { c["number"].clone() } else { c["conversation"]["number"].clone() };
+    let n = if c["conversation"].is_null() {
+        c["number"].clone()
+    } else {
+        c["conversation"]["number"].clone()
+    };
     app.browser(who).await.page(&format!("/t/acme/c/{n}")).await
 }
 
@@ -196,7 +203,10 @@ async fn an_n1_escalation_reaches_n2_with_its_reason_and_never_comes_back() {
         assert_eq!(v["detail"]["to"], "n2", "{l}: {v}");
         assert_eq!(v["detail"]["tier"], "n2", "{l}: {v}");
         assert_eq!(v["detail"]["by"], json!(app.users["adv_a"]), "{l}: {v}");
-        assert_eq!(v["detail"]["context"], "Box redémarrée, ligne testée", "{l}");
+        assert_eq!(
+            v["detail"]["context"], "Box redémarrée, ligne testée",
+            "{l}"
+        );
 
         // The N2 advisor gets it; the escalating advisor never sees it again.
         wait_offer_for(&app, "adv2_a", &conv, WAIT)
@@ -219,7 +229,10 @@ async fn an_n1_escalation_reaches_n2_with_its_reason_and_never_comes_back() {
         assert_eq!(esc[0].payload["history"].as_array().unwrap().len(), 1);
         let (st, page) = conversation_page(&app, "adv2_a", &conv).await;
         assert_eq!(st, StatusCode::OK, "{l}");
-        assert!(page.contains("id=\"escalate-form\""), "{l}: no Escalate control for the holder");
+        assert!(
+            page.contains("id=\"escalate-form\""),
+            "{l}: no Escalate control for the holder"
+        );
         assert!(
             page.contains("Synchro OK, débit toujours nul") && page.contains("Box redémarrée"),
             "{l}: the timeline does not show the escalation"
@@ -240,7 +253,11 @@ async fn an_n1_escalation_reaches_n2_with_its_reason_and_never_comes_back() {
             v["detail"].as_str().unwrap_or("").contains("expert cell"),
             "{l}: {v}"
         );
-        assert_eq!(assignee(&app, &conv).await, json!(app.users["adv2_a"]), "{l}");
+        assert_eq!(
+            assignee(&app, &conv).await,
+            json!(app.users["adv2_a"]),
+            "{l}"
+        );
         assert_eq!(
             events_of(&app, &conv, "routing.escalated").await.len(),
             before,
@@ -272,7 +289,9 @@ async fn escalation_checks_roles_brands_and_input() {
         // An advisor who does not hold it, and the brand's read-only account.
         let (st, v) = app.send("adv2_a", Method::POST, &path, body.clone()).await;
         assert_eq!(st, StatusCode::FORBIDDEN, "{l}: {v}");
-        let (st, v) = app.send("viewer_a", Method::POST, &path, body.clone()).await;
+        let (st, v) = app
+            .send("viewer_a", Method::POST, &path, body.clone())
+            .await;
         assert_eq!(st, StatusCode::FORBIDDEN, "{l}: {v}");
         // No reason.
         let (st, v) = app
@@ -280,8 +299,16 @@ async fn escalation_checks_roles_brands_and_input() {
             .await;
         assert_eq!(st, StatusCode::UNPROCESSABLE_ENTITY, "{l}: {v}");
         assert_eq!(v["errors"][0]["field"], "reason", "{l}: {v}");
-        assert_eq!(app.event_count().await, count, "{l}: a refused request wrote something");
-        assert_eq!(assignee(&app, &conv).await, json!(app.users["adv_a"]), "{l}");
+        assert_eq!(
+            app.event_count().await,
+            count,
+            "{l}: a refused request wrote something"
+        );
+        assert_eq!(
+            assignee(&app, &conv).await,
+            json!(app.users["adv_a"]),
+            "{l}"
+        );
 
         // A conversation nobody holds cannot go up a tier.
         let idle = new_conversation(&app, "email", "Facture").await;
@@ -318,7 +345,10 @@ async fn without_routing_escalation_moves_to_a_team_and_says_so() {
             .await;
         assert_eq!(st, StatusCode::CONFLICT, "{l}: {v}");
         assert!(
-            v["detail"].as_str().unwrap_or("").contains("not configured"),
+            v["detail"]
+                .as_str()
+                .unwrap_or("")
+                .contains("not configured"),
             "{l}: {v}"
         );
         let (st, v) = app
@@ -335,9 +365,17 @@ async fn without_routing_escalation_moves_to_a_team_and_says_so() {
             .send("adv_a", Method::POST, &path, json!({"reason": "niveau 2"}))
             .await;
         assert_eq!(st, StatusCode::OK, "{l}: {v}");
-        assert_eq!((v["status"].as_str(), v["mode"].as_str()), (Some("moved"), Some("direct")), "{l}: {v}");
+        assert_eq!(
+            (v["status"].as_str(), v["mode"].as_str()),
+            (Some("moved"), Some("direct")),
+            "{l}: {v}"
+        );
         let (_, c) = app.get("sup_a", &app.conv_a_path()).await;
-        let c = if c["conversation"].is_null() { c } else { c["conversation"].clone() };
+        let c = if c["conversation"].is_null() {
+            c
+        } else {
+            c["conversation"].clone()
+        };
         assert_eq!(c["team_id"], team, "{l}: {c}");
         assert!(c["assignee_id"].is_null(), "{l}: {c}");
     }
