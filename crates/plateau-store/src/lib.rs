@@ -4,6 +4,7 @@
 
 pub mod advisors;
 mod backend;
+pub mod callbacks;
 pub mod calls;
 pub mod conversations;
 pub mod customers;

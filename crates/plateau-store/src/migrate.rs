@@ -114,6 +114,12 @@ pub const MIGRATIONS: &[Migration] = &[
         postgres: include_str!("../migrations/postgres/0017_sla_notices.sql"),
     },
     Migration {
+        version: 20,
+        name: "callbacks",
+        sqlite: include_str!("../migrations/sqlite/0020_callbacks.sql"),
+        postgres: include_str!("../migrations/postgres/0020_callbacks.sql"),
+    },
+    Migration {
         version: 21,
         name: "voice_letters_merges",
         sqlite: include_str!("../migrations/sqlite/0021_voice_letters_merges.sql"),

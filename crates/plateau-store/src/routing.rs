@@ -644,3 +644,57 @@ mod tests {
         }
     }
 }
+
+/// Escalation through the router: the request (written by the API) and the
+/// router's answer, each on the conversation, correlated by `request_id`.
+pub mod escalation_kind {
+    pub const REQUESTED: &str = "routing.escalation_requested";
+    pub const ESCALATED: &str = "routing.escalated";
+    pub const REFUSED: &str = "routing.escalation_refused";
+}
+
+impl Store {
+    /// An event-only record on a conversation with who caused it (an
+    /// escalation request or the router's answer to it).
+    pub async fn record_conversation_event(
+        &self,
+        tenant_id: Uuid,
+        kind: &'static str,
+        conversation_id: Uuid,
+        actor_id: Option<Uuid>,
+        payload: serde_json::Value,
+    ) -> Result<()> {
+        let event = NewEvent {
+            tenant_id: Some(tenant_id),
+            kind,
+            subject_id: Some(conversation_id),
+            actor_id,
+            payload,
+        };
+        on_pool!(&self.write, pool => {
+            let mut tx = pool.begin().await?;
+            insert_event!(&mut *tx, &event);
+            tx.commit().await?;
+        });
+        self.notify_committed();
+        Ok(())
+    }
+
+    /// Forgets a conversation's settled offer made before `before`, so a
+    /// callback due later can be offered in the same conversation (an
+    /// accepted offer otherwise blocks new ones, to let an answer that beat
+    /// its timeout keep the conversation).
+    pub async fn clear_settled_offer(
+        &self,
+        tenant_id: Uuid,
+        conversation_id: Uuid,
+        before: Timestamp,
+    ) -> Result<()> {
+        on_pool!(&self.write, p => {
+            sqlx::query("DELETE FROM routing_offers WHERE tenant_id = $1 AND conversation_id = $2 AND state <> 'pending' AND offered_at < $3")
+                .bind(tenant_id).bind(conversation_id).bind(before.0)
+                .execute(p).await?;
+        });
+        Ok(())
+    }
+}

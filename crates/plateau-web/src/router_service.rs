@@ -11,11 +11,14 @@ use std::collections::{HashMap, HashSet};
 use std::time::Duration;
 
 use plateau_core::event::{kind, Event as LogEvent};
-use plateau_core::model::{Role, Tenant};
-use plateau_core::routing::{AdvisorSpec, ContactSpec, Decision, Event, Lapse, Presence, Router};
+use plateau_core::model::{Channel, Role, Status, Tenant};
+use plateau_core::routing::{
+    AdvisorSpec, CallbackSpec, ContactSpec, Decision, Event, Lapse, Presence, Router,
+};
 use plateau_core::Timestamp;
+use plateau_store::callbacks::{self, Callback};
 use plateau_store::conversations::ConversationPatch;
-use plateau_store::routing::{RoutableConversation, RouterClaim};
+use plateau_store::routing::{escalation_kind, RoutableConversation, RouterClaim};
 use plateau_store::Store;
 use serde_json::{json, Value};
 use tokio::sync::{broadcast, watch};
@@ -168,6 +171,27 @@ struct Session<'a> {
     /// The router changed since its snapshot was last written.
     dirty: bool,
     published: Option<std::time::Instant>,
+    /// Live callbacks by id (the router's contact id for them).
+    callbacks: HashMap<Uuid, LiveCallback>,
+    /// The live callback of a conversation (one at a time).
+    callback_of: HashMap<Uuid, Uuid>,
+    /// Escalation requests the router is answering: conversation → request id.
+    escalations: HashMap<Uuid, Value>,
+    /// Conversations that re-entered a queue (escalated) at this instant: an
+    /// offer settled before it no longer holds the conversation.
+    reentered: HashMap<Uuid, Timestamp>,
+    /// Router events that decisions call for, stepped right after them.
+    followups: Vec<Event>,
+}
+
+/// A callback the service follows: in the router until an advisor has it,
+/// then only until its conversation ends (which makes it done).
+#[derive(Debug, Clone)]
+struct LiveCallback {
+    conversation: Uuid,
+    created_at: Timestamp,
+    advisor: Option<Uuid>,
+    in_router: bool,
 }
 
 /// Builds the router from the database and routes until something it was
@@ -205,6 +229,11 @@ async fn route(
         assigned: HashMap::new(),
         dirty: true,
         published: None,
+        callbacks: HashMap::new(),
+        callback_of: HashMap::new(),
+        escalations: HashMap::new(),
+        reentered: HashMap::new(),
+        followups: Vec::new(),
     };
     // Offers left by a previous router are unknown to this one: withdraw them.
     for (conv, advisor) in store.pending_tenant_offers(tenant_id).await? {
@@ -254,6 +283,16 @@ async fn route(
                 presence: p.state,
                 reason: p.reason.unwrap_or_default(),
             });
+        }
+    }
+    // Callbacks last, once advisors are known, so a due one goes to its
+    // preferred advisor first; one an advisor already has is only followed.
+    for cb in store
+        .tenant_callbacks(tenant_id, &callbacks::LIVE, None, i64::MAX)
+        .await?
+    {
+        if let Some(e) = s.follow_callback(&cb).await? {
+            boot.push(e);
         }
     }
     s.step(boot).await?;
@@ -428,6 +467,8 @@ impl Session<'_> {
             }
             kind::CONVERSATION_UPDATED => {
                 let changes = ev.payload.get("changes").cloned().unwrap_or(Value::Null);
+                self.conversation_ended_for_callback(subject, &changes, &mut input)
+                    .await?;
                 let ours = self.assigned.get(&subject).copied();
                 let status_to = changes
                     .get("status")
@@ -484,6 +525,19 @@ impl Session<'_> {
                 }
             }
             kind::ROUTING_OFFER_ACCEPTED | kind::ROUTING_OFFER_REJECTED => {
+                // An offer of a conversation whose callback is being routed
+                // is the callback's.
+                let subject = match self.callback_of.get(&subject) {
+                    Some(cb)
+                        if self
+                            .callbacks
+                            .get(cb)
+                            .is_some_and(|l| l.in_router && l.advisor.is_none()) =>
+                    {
+                        *cb
+                    }
+                    _ => subject,
+                };
                 if let Some(advisor) = uuid_at(&ev.payload, &["advisor_id"]) {
                     input.push(if ev.kind == kind::ROUTING_OFFER_ACCEPTED {
                         Event::OfferAccepted {
@@ -498,6 +552,52 @@ impl Session<'_> {
                     });
                 }
             }
+            callbacks::kind::SCHEDULED => {
+                if let Some(id) = uuid_at(&ev.payload, &["callback_id"]) {
+                    if !self.callbacks.contains_key(&id) {
+                        let cb = self.store.callback(self.tenant.id, id).await?;
+                        if let Some(e) = self.follow_callback(&cb).await? {
+                            input.push(e);
+                        }
+                    }
+                }
+            }
+            callbacks::kind::DONE | callbacks::kind::CANCELLED => {
+                if let Some(id) = uuid_at(&ev.payload, &["callback_id"]) {
+                    self.drop_callback(id, &mut input);
+                }
+            }
+            escalation_kind::REQUESTED => {
+                let request = ev.payload.get("request_id").cloned().unwrap_or(Value::Null);
+                if self.assigned.contains_key(&subject) {
+                    self.escalations.insert(subject, request);
+                    let text = |k: &str| {
+                        ev.payload
+                            .get(k)
+                            .and_then(Value::as_str)
+                            .unwrap_or_default()
+                            .to_string()
+                    };
+                    input.push(Event::Escalate {
+                        contact: subject,
+                        reason: text("reason"),
+                        context: text("context"),
+                    });
+                } else {
+                    // Only a contact this router gave to an advisor has a
+                    // queue to escalate from.
+                    self.store
+                        .record_conversation_event(
+                            self.tenant.id,
+                            escalation_kind::REFUSED,
+                            subject,
+                            None,
+                            json!({"request_id": request, "code": "not_routed",
+                                   "reason": "the router has not assigned this conversation, so it has no queue to escalate from"}),
+                        )
+                        .await?;
+                }
+            }
             _ => return Ok(None),
         }
         if !input.is_empty() {
@@ -506,17 +606,121 @@ impl Session<'_> {
         Ok(None)
     }
 
+    /// Starts following a live callback; the router event to feed, if the
+    /// router is to route it (not yet given to an advisor).
+    async fn follow_callback(&mut self, cb: &Callback) -> anyhow::Result<Option<Event>> {
+        if !callbacks::LIVE.contains(&cb.state.as_str()) {
+            return Ok(None);
+        }
+        let Some(c) = self
+            .store
+            .routable_conversation(self.tenant.id, cb.conversation_id)
+            .await?
+        else {
+            return Ok(None);
+        };
+        let in_router = cb.assigned_to.is_none();
+        self.callbacks.insert(
+            cb.id,
+            LiveCallback {
+                conversation: cb.conversation_id,
+                created_at: cb.created_at,
+                advisor: cb.assigned_to,
+                in_router,
+            },
+        );
+        self.callback_of.insert(cb.conversation_id, cb.id);
+        if !in_router {
+            return Ok(None);
+        }
+        // A callback is a phone call, whatever channel the conversation began on.
+        let mut contact = self.contact(&c);
+        contact.id = cb.id;
+        contact.channel = Channel::Phone;
+        Ok(Some(Event::CallbackScheduled(CallbackSpec {
+            contact,
+            not_before: cb.not_before,
+            deadline: cb.deadline,
+            preferred_advisor: cb.preferred_advisor_id,
+        })))
+    }
+
+    /// Stops following a callback (done or cancelled), taking it out of the router.
+    fn drop_callback(&mut self, id: Uuid, input: &mut Vec<Event>) {
+        if let Some(l) = self.callbacks.remove(&id) {
+            self.callback_of.remove(&l.conversation);
+            if l.in_router {
+                input.push(match l.advisor {
+                    Some(_) => Event::ContactEnded { contact: id },
+                    None => Event::ContactWithdrawn { contact: id },
+                });
+            }
+        }
+    }
+
+    /// A conversation resolved or closed after its callback was given to an
+    /// advisor: the callback is done.
+    async fn conversation_ended_for_callback(
+        &mut self,
+        conversation: Uuid,
+        changes: &Value,
+        input: &mut Vec<Event>,
+    ) -> anyhow::Result<()> {
+        let status_to = changes
+            .get("status")
+            .and_then(|s| s.get("to"))
+            .and_then(Value::as_str);
+        if !matches!(status_to, Some("resolved" | "closed")) {
+            return Ok(());
+        }
+        let Some(&id) = self.callback_of.get(&conversation) else {
+            return Ok(());
+        };
+        let Some(advisor) = self.callbacks.get(&id).and_then(|l| l.advisor) else {
+            return Ok(());
+        };
+        self.store
+            .move_callback(
+                self.tenant.id,
+                id,
+                &["offered", "missed"],
+                "done",
+                callbacks::kind::DONE,
+                Some(advisor),
+                None,
+            )
+            .await?;
+        self.drop_callback(id, input);
+        Ok(())
+    }
+
+    /// The conversation a router contact stands for (a callback's, or itself).
+    fn conversation_of(&self, contact: Uuid) -> Uuid {
+        self.callbacks
+            .get(&contact)
+            .map_or(contact, |l| l.conversation)
+    }
+
     /// Steps the router to now and carries out its decisions, in order.
     async fn step(&mut self, input: Vec<Event>) -> anyhow::Result<()> {
-        let had_input = !input.is_empty();
-        let decisions = self.router.step(Timestamp::now(), input);
-        self.dirty |= had_input || !decisions.is_empty();
+        let mut input = input;
         let mut outcomes = Vec::new();
-        for d in decisions {
-            if let Decision::Outcome(o) = d {
-                outcomes.push(o);
-            } else {
-                self.carry_out(d).await?;
+        // Decisions may call for more events (an answer that beat a callback's
+        // offer timeout); a few rounds settle them.
+        for _ in 0..4 {
+            let had_input = !input.is_empty();
+            let decisions = self.router.step(Timestamp::now(), input);
+            self.dirty |= had_input || !decisions.is_empty();
+            for d in decisions {
+                if let Decision::Outcome(o) = d {
+                    outcomes.push(o);
+                } else {
+                    self.carry_out(d).await?;
+                }
+            }
+            input = std::mem::take(&mut self.followups);
+            if input.is_empty() {
+                break;
             }
         }
         self.store
@@ -551,17 +755,138 @@ impl Session<'_> {
                 advisor,
                 expires_at,
             } => {
+                let conversation = self.conversation_of(contact);
+                let since = match self.callbacks.get(&contact) {
+                    Some(l) => Some(l.created_at),
+                    None => self.reentered.get(&contact).copied(),
+                };
+                if let Some(since) = since {
+                    self.store
+                        .clear_settled_offer(t, conversation, since)
+                        .await?;
+                }
                 if !self
                     .store
-                    .record_offer(t, contact, advisor, expires_at)
+                    .record_offer(t, conversation, advisor, expires_at)
                     .await?
                 {
                     tracing::info!(%contact, "offer not made: the conversation was already accepted");
+                } else if self.callbacks.contains_key(&contact) {
+                    self.store
+                        .move_callback(
+                            t,
+                            contact,
+                            &["scheduled"],
+                            "offered",
+                            callbacks::kind::OFFERED,
+                            None,
+                            None,
+                        )
+                        .await?;
                 }
             }
             Decision::Assigned {
                 contact, advisor, ..
-            } => self.assign_directly(contact, advisor, true).await,
+            } if self.callbacks.contains_key(&contact) => {
+                self.assign_callback(contact, advisor).await?;
+            }
+            Decision::Assigned {
+                contact, advisor, ..
+            } => {
+                self.reentered.remove(&contact);
+                self.assign_directly(contact, advisor, true).await
+            }
+            Decision::OfferLapsed {
+                contact,
+                advisor,
+                why,
+            } if self.callbacks.contains_key(&contact) => {
+                let why = match why {
+                    Lapse::Rejected => return Ok(()),
+                    Lapse::TimedOut => "timed_out",
+                    Lapse::Cancelled => "cancelled",
+                };
+                let conversation = self.conversation_of(contact);
+                if !self
+                    .store
+                    .record_offer_lapsed(t, conversation, advisor, why)
+                    .await?
+                {
+                    if let Some(o) = self.store.offer(t, conversation).await? {
+                        if o.state == "accepted" && o.advisor_id == advisor {
+                            // Accepted in time: the advisor has it; the
+                            // router, which re-queued it, lets it go.
+                            self.assign_callback(contact, advisor).await?;
+                            if let Some(l) = self.callbacks.get_mut(&contact) {
+                                l.in_router = false;
+                            }
+                            self.followups.push(Event::ContactWithdrawn { contact });
+                        }
+                    }
+                }
+            }
+            Decision::CallbackMissed { contact, deadline } => {
+                self.store
+                    .move_callback(
+                        t,
+                        contact,
+                        &["scheduled", "offered"],
+                        "missed",
+                        callbacks::kind::MISSED,
+                        None,
+                        None,
+                    )
+                    .await?;
+                tracing::info!(%contact, deadline = %deadline.rfc3339(), "callback missed");
+            }
+            Decision::Escalated { contact, history } => {
+                let request = self.escalations.remove(&contact).unwrap_or(Value::Null);
+                self.assigned.remove(&contact);
+                self.reentered.insert(contact, Timestamp::now());
+                let Some(last) = history.last() else {
+                    return Ok(());
+                };
+                // Back in a queue: nobody holds it until the next tier accepts.
+                let patch = ConversationPatch {
+                    assignee_id: Some(None),
+                    ..Default::default()
+                };
+                if let Err(e) = self
+                    .store
+                    .update_conversation(t, contact, patch, Some(last.by))
+                    .await
+                {
+                    tracing::warn!(error = ?e, %contact, "could not hand an escalated conversation back to the queue");
+                }
+                self.store
+                    .record_conversation_event(
+                        t,
+                        escalation_kind::ESCALATED,
+                        contact,
+                        Some(last.by),
+                        json!({"request_id": request, "from": last.from, "to": last.to,
+                               "tier": last.tier, "reason": last.reason, "context": last.context,
+                               "by": last.by, "history": history}),
+                    )
+                    .await?;
+            }
+            Decision::EscalationRefused { contact, why } => {
+                let request = self.escalations.remove(&contact).unwrap_or(Value::Null);
+                let code = if why.contains("only an assigned") {
+                    "not_assigned"
+                } else {
+                    "refused"
+                };
+                self.store
+                    .record_conversation_event(
+                        t,
+                        escalation_kind::REFUSED,
+                        contact,
+                        None,
+                        json!({"request_id": request, "code": code, "reason": why}),
+                    )
+                    .await?;
+            }
             Decision::OfferLapsed {
                 contact,
                 advisor,
@@ -597,14 +922,19 @@ impl Session<'_> {
                     .record_routing_event(
                         t,
                         kind::ROUTING_MAX_WAIT_EXCEEDED,
-                        contact,
+                        self.conversation_of(contact),
                         json!({"workflow": workflow, "waited_seconds": waited_micros / 1_000_000}),
                     )
                     .await?;
             }
             Decision::Unroutable { contact, why } => {
                 self.store
-                    .record_routing_event(t, kind::ROUTING_UNROUTABLE, contact, json!({"why": why}))
+                    .record_routing_event(
+                        t,
+                        kind::ROUTING_UNROUTABLE,
+                        self.conversation_of(contact),
+                        json!({"why": why}),
+                    )
                     .await?;
             }
             Decision::PresenceChanged {
@@ -620,6 +950,34 @@ impl Session<'_> {
             }
             Decision::Refused { why } => tracing::debug!(%why, "router refused an event"),
             other => tracing::trace!(decision = ?other, "router decision"),
+        }
+        Ok(())
+    }
+
+    /// A due callback given to an advisor: they hold its conversation
+    /// (reopened if it was closed meanwhile) and make the call.
+    async fn assign_callback(&mut self, id: Uuid, advisor: Uuid) -> anyhow::Result<()> {
+        let t = self.tenant.id;
+        let Some(l) = self.callbacks.get_mut(&id) else {
+            return Ok(());
+        };
+        l.advisor = Some(advisor);
+        let conversation = l.conversation;
+        self.store.set_callback_assignee(t, id, advisor).await?;
+        let c = self.store.conversation(t, conversation).await?;
+        let patch = ConversationPatch {
+            assignee_id: (c.assignee_id != Some(advisor)).then_some(Some(advisor)),
+            status: matches!(c.status, Status::Resolved | Status::Closed).then_some(Status::Open),
+            ..Default::default()
+        };
+        if patch.assignee_id.is_some() || patch.status.is_some() {
+            if let Err(e) = self
+                .store
+                .update_conversation(t, conversation, patch, Some(advisor))
+                .await
+            {
+                tracing::warn!(error = ?e, %conversation, "could not give a callback's conversation to its advisor");
+            }
         }
         Ok(())
     }

@@ -6,6 +6,7 @@
 pub mod advisor;
 pub mod config;
 pub mod expr;
+pub mod handoff;
 pub mod lexer;
 pub mod profile;
 pub mod router;

@@ -5,10 +5,12 @@
 pub mod advisors;
 pub mod availability;
 mod board;
+pub mod callbacks;
 pub mod conversations;
 pub(crate) mod cti;
 pub(crate) mod customers;
 mod directory;
+pub mod escalation;
 pub mod forum;
 pub mod knowledge;
 pub mod letters;
@@ -393,6 +395,23 @@ pub fn routes() -> Router<AppState> {
             "/tenants/{tenant}/conversations/{id}/events",
             get(conversations::events),
         )
+        .route(
+            "/tenants/{tenant}/conversations/{id}/escalate",
+            post(escalation::post),
+        )
+        .route(
+            "/tenants/{tenant}/conversations/{id}/callbacks",
+            get(callbacks::of_conversation).post(callbacks::create),
+        )
+        .route("/tenants/{tenant}/callbacks", get(callbacks::of_tenant))
+        .route(
+            "/tenants/{tenant}/callbacks/{id}/cancel",
+            post(callbacks::cancel),
+        )
+        .route(
+            "/tenants/{tenant}/callbacks/{id}/done",
+            post(callbacks::done),
+        )
         .fallback(|| async { WebError::Domain(DomainError::NotFound("endpoint")) });
     Router::new()
         .nest("/api/v1", v1)
@@ -419,6 +438,7 @@ pub fn routes() -> Router<AppState> {
         webhooks::create_connector, webhooks::list_connectors, webhooks::receive,
         routing::get, routing::put,
         offers::mine, offers::accept, offers::reject, wallboard::get,
+        escalation::post, callbacks::create, callbacks::of_conversation, callbacks::of_tenant, callbacks::cancel, callbacks::done,
         directory::list_tenants, directory::create_tenant, directory::list_sites, directory::create_site,
         directory::list_teams, directory::create_team, directory::list_members, directory::create_member,
         directory::set_member, directory::audit,

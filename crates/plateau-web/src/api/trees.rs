@@ -1244,10 +1244,12 @@ pub async fn act(
     Ok(out)
 }
 
-/// An escalation moves the conversation to the target team and back to its
-/// queue, so the next tier (or the router) picks it up with the hand-off
-/// already in the timeline. Without a matching team the hand-off stays a
-/// timeline entry for a supervisor to act on.
+/// An escalation in a routed brand goes through the router like the
+/// Escalate button (reason and the walk's answers as context), so the
+/// contact keeps its place in the next queue. Otherwise, or when the router
+/// does not hold the conversation, it moves to the target team and back to
+/// its queue; without a matching team the hand-off stays a timeline entry
+/// for a supervisor to act on.
 async fn hand_over(
     state: &AppState,
     user: &CurrentUser,
@@ -1255,24 +1257,45 @@ async fn hand_over(
     conversation_id: Uuid,
     handoff: &plateau_core::tree::Handoff,
 ) -> Result<(), WebError> {
-    let teams = state.store.teams(tenant.id).await?;
-    let site = state
-        .store
-        .memberships(user.user.id)
-        .await?
-        .into_iter()
-        .find(|m| m.tenant_id == tenant.id)
-        .and_then(|m| m.site_id);
-    let Some(team) = plateau_core::tree::act::escalation_team(&handoff.target, &teams, site) else {
+    if state.store.routing_config(tenant.id).await?.version > 0 {
+        let c = state.store.conversation(tenant.id, conversation_id).await?;
+        let context = handoff
+            .answers
+            .iter()
+            .map(|a| format!("{} → {}", a.question, a.answer))
+            .collect::<Vec<_>>()
+            .join("\n");
+        let reason = if handoff.reason.trim().is_empty() {
+            "diagnostic tree escalation"
+        } else {
+            handoff.reason.as_str()
+        };
+        if c.assignee_id.is_some() {
+            match crate::api::escalation::escalate(
+                state,
+                user,
+                tenant,
+                &c,
+                reason,
+                Some(&context),
+                None,
+            )
+            .await
+            {
+                Ok(crate::api::escalation::Escalation::Done(_)) => return Ok(()),
+                Ok(crate::api::escalation::Escalation::NotRouted(_)) => {}
+                // Refused by the router (no path, expert cell outside the
+                // contract): the walk is recorded, the contact stays put.
+                Err(WebError::Domain(_)) => return Ok(()),
+                Err(e) => return Err(e),
+            }
+        }
+    }
+    let Some(team) = crate::api::escalation::team_for(state, user, tenant, &handoff.target).await?
+    else {
         return Ok(());
     };
-    let patch = crate::api::conversations::PatchIn {
-        assignee_id: Some(None),
-        team_id: Some(Some(team)),
-        ..Default::default()
-    };
-    crate::api::conversations::apply_patch(state, user, tenant.id, conversation_id, patch).await?;
-    Ok(())
+    crate::api::escalation::move_to_team(state, user, tenant, conversation_id, team).await
 }
 
 #[derive(Debug, Clone, Deserialize, ToSchema)]

@@ -103,6 +103,8 @@ struct ConversationPage {
     history: Vec<HistoryRow>,
     /// SLA chips: (css state, label with the due time), one per metric.
     sla: Vec<(&'static str, String)>,
+    /// Escalate and Schedule-a-callback; `None` for those who may do neither.
+    handoff: Option<super::callbacks::Panel>,
 }
 
 /// One chip per SLA metric that has started: running (with the warning
@@ -353,6 +355,8 @@ pub async fn page(
             (body, String::new())
         } else if let Some(body) = super::trees::timeline_line(&tr, &ev.kind, &ev.payload) {
             (body, tr.t("trees.timeline").to_string())
+        } else if let Some(line) = super::callbacks::timeline_line(&tr, &ev.kind, &ev.payload) {
+            line
         } else if ev.kind == kind::SLA_WARNING || ev.kind == kind::SLA_BREACHED {
             let metric = ev
                 .payload
@@ -507,8 +511,11 @@ pub async fn page(
         Some(ctx) => sla_chips(&tr, &ctx.status(&c, &messages, &events, now), now),
         None => Vec::new(),
     };
+    let handoff =
+        super::callbacks::panel(&state, &user, &tenant, &c, &customer, &events, &tr).await?;
     render(&ConversationPage {
         sla,
+        handoff,
         kb,
         trees,
         ask_forum: a.can(t, Action::PostForum),

@@ -4,6 +4,7 @@
 
 mod advisors;
 mod board;
+pub mod callbacks;
 mod channels;
 mod conversation;
 mod customers;
@@ -86,6 +87,25 @@ pub fn routes() -> Router<AppState> {
         .route("/t/{tenant}/c/{number}/update", post(conversation::update))
         .route("/t/{tenant}/c/{number}/take", post(conversation::take))
         .route("/t/{tenant}/board", get(board::page))
+        .route("/t/{tenant}/callbacks", get(callbacks::page))
+        .route("/t/{tenant}/c/{number}/escalate", post(callbacks::escalate))
+        .route(
+            "/t/{tenant}/c/{number}/callbacks",
+            post(callbacks::schedule),
+        )
+        .route(
+            "/t/{tenant}/c/{number}/callbacks/{id}/{what}",
+            post(callbacks::finish),
+        )
+        .route(
+            "/assets/callbacks.js",
+            get(|| async {
+                asset(
+                    "text/javascript; charset=utf-8",
+                    include_str!("../../assets/callbacks.js"),
+                )
+            }),
+        )
         .route("/t/{tenant}/wallboard", get(wallboard::page))
         .route("/t/{tenant}/wallboard/board", get(wallboard::fragment))
         .route(

@@ -8,10 +8,12 @@ mod helpers;
 
 mod auth;
 mod bad_input;
+mod callbacks;
 mod conversations;
 mod cti;
 mod customers_merge;
 mod directory;
+mod escalation;
 mod forum;
 mod forum_ui;
 mod indexer;
