@@ -59,6 +59,7 @@ const CATALOG: &[(&str, &str, &str)] = &[
     ("nav.trees", "Trees", "Arbres"),
     // The advisors' forum (issue 6).
     ("nav.forum", "Forum", "Forum"),
+    ("nav.callbacks", "Callbacks", "Rappels"),
     ("keys.forum", "Go to the advisors' forum", "Aller au forum des conseillers"),
     ("forum.title", "Advisors' forum", "Forum des conseillers"),
     ("forum.intro", "Ask the other centres, answer them at once. Posts are visible straight away; moderators review them after the fact, and the best answers become knowledge articles.", "Posez vos questions aux autres centres, répondez-leur tout de suite. Les messages sont visibles immédiatement ; les modérateurs les relisent ensuite, et les meilleures réponses deviennent des articles de la base de connaissances."),
