@@ -112,6 +112,19 @@ pub mod kind {
     /// breached. Subject: the conversation; payload: metric and due instant.
     pub const SLA_WARNING: &str = "sla.warning";
     pub const SLA_BREACHED: &str = "sla.breached";
+    /// An advisor asked the router to escalate a conversation; the router
+    /// (in whichever process routes the brand) answers with `ESCALATED` or
+    /// `ESCALATION_REFUSED`. Subject: the conversation.
+    pub const ESCALATION_REQUESTED: &str = "routing.escalation_requested";
+    pub const ESCALATED: &str = "routing.escalated";
+    pub const ESCALATION_REFUSED: &str = "routing.escalation_refused";
+    /// A callback's life (see plateau-store's `callbacks`). Subject: the conversation.
+    pub const CALLBACK_SCHEDULED: &str = "callback.scheduled";
+    /// Due and offered to an advisor for the first time.
+    pub const CALLBACK_OFFERED: &str = "callback.offered";
+    pub const CALLBACK_MISSED: &str = "callback.missed";
+    pub const CALLBACK_DONE: &str = "callback.done";
+    pub const CALLBACK_CANCELLED: &str = "callback.cancelled";
     /// A PBX reported a call event. Subject: the conversation the call
     /// belongs to; payload: the event as shown in the timeline (kind, call
     /// id, numbers, IVR path, advisor name, seconds, recording metadata).

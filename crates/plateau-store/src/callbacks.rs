@@ -15,12 +15,10 @@ use crate::{Result, Store};
 /// Event kinds of callbacks; the subject is the conversation, the payload
 /// carries `callback_id`.
 pub mod kind {
-    pub const SCHEDULED: &str = "callback.scheduled";
-    /// Due and offered to an advisor for the first time.
-    pub const OFFERED: &str = "callback.offered";
-    pub const MISSED: &str = "callback.missed";
-    pub const DONE: &str = "callback.done";
-    pub const CANCELLED: &str = "callback.cancelled";
+    pub use plateau_core::event::kind::{
+        CALLBACK_CANCELLED as CANCELLED, CALLBACK_DONE as DONE, CALLBACK_MISSED as MISSED,
+        CALLBACK_OFFERED as OFFERED, CALLBACK_SCHEDULED as SCHEDULED,
+    };
 }
 
 /// States a callback may be in; the first three are live (the router holds them).

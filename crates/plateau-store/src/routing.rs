@@ -648,9 +648,9 @@ mod tests {
 /// Escalation through the router: the request (written by the API) and the
 /// router's answer, each on the conversation, correlated by `request_id`.
 pub mod escalation_kind {
-    pub const REQUESTED: &str = "routing.escalation_requested";
-    pub const ESCALATED: &str = "routing.escalated";
-    pub const REFUSED: &str = "routing.escalation_refused";
+    pub use plateau_core::event::kind::{
+        ESCALATED, ESCALATION_REFUSED as REFUSED, ESCALATION_REQUESTED as REQUESTED,
+    };
 }
 
 impl Store {
