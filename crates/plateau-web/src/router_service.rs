@@ -182,6 +182,54 @@ struct Session<'a> {
     reentered: HashMap<Uuid, Timestamp>,
     /// Router events that decisions call for, stepped right after them.
     followups: Vec<Event>,
+    /// Each site's calendar, so the router hears when a site opens or
+    /// closes (`skip_if = site_closed`: follow-the-sun hand-over).
+    sites: Vec<SiteClock>,
+}
+
+/// A site's opening hours as the router sees them.
+struct SiteClock {
+    name: String,
+    calendar: plateau_core::sla::Calendar,
+    tz: jiff::tz::TimeZone,
+    open: bool,
+    /// When to look again: the next opening or closing, at most an hour
+    /// away (the zone's offsets are resolved for a few weeks only).
+    next: Timestamp,
+}
+
+/// Look at each site's state at least this often.
+const SITE_RECHECK_US: i64 = 3600 * 1_000_000;
+
+impl SiteClock {
+    fn new(
+        name: String,
+        calendar: plateau_core::sla::Calendar,
+        tz: jiff::tz::TimeZone,
+        now: Timestamp,
+    ) -> SiteClock {
+        let mut c = SiteClock {
+            name,
+            calendar,
+            tz,
+            open: true,
+            next: now,
+        };
+        c.look(now);
+        c
+    }
+
+    /// Re-reads the state at `now`; true if it changed.
+    fn look(&mut self, now: Timestamp) -> bool {
+        let bt = plateau_core::sla::BusinessTime::new(
+            self.calendar.clone(),
+            crate::api::availability::offsets(&self.tz, now),
+        );
+        let open = bt.is_open(now);
+        let cap = Timestamp(now.0 + SITE_RECHECK_US);
+        self.next = bt.next_change(now).map_or(cap, |t| t.min(cap));
+        std::mem::replace(&mut self.open, open) != open
+    }
 }
 
 /// A callback the service follows: in the router until an advisor has it,
@@ -234,6 +282,7 @@ async fn route(
         escalations: HashMap::new(),
         reentered: HashMap::new(),
         followups: Vec::new(),
+        sites: Vec::new(),
     };
     // Offers left by a previous router are unknown to this one: withdraw them.
     for (conv, advisor) in store.pending_tenant_offers(tenant_id).await? {
@@ -285,6 +334,28 @@ async fn route(
             });
         }
     }
+    // Whether each site is open now; later changes come from its calendar.
+    let hours = store.site_hours(tenant_id).await?;
+    let now = Timestamp::now();
+    for site in &sites {
+        let calendar = hours
+            .iter()
+            .find(|h| h.site_id == site.id)
+            .map(|h| {
+                plateau_core::sla::opening_hours::parse(&h.hours, &h.holidays).unwrap_or_else(|e| {
+                    tracing::warn!(site = %site.name, error = ?e, "stored site hours no longer parse; treated as always open");
+                    plateau_core::sla::Calendar::always_open()
+                })
+            })
+            .unwrap_or_else(plateau_core::sla::Calendar::always_open);
+        let tz = jiff::tz::TimeZone::get(&site.time_zone).unwrap_or(jiff::tz::TimeZone::UTC);
+        let clock = SiteClock::new(site.name.clone(), calendar, tz, now);
+        boot.push(Event::SiteHours {
+            site: clock.name.clone(),
+            open: clock.open,
+        });
+        s.sites.push(clock);
+    }
     // Callbacks last, once advisors are known, so a due one goes to its
     // preferred advisor first; one an advisor already has is only followed.
     for cb in store
@@ -306,7 +377,11 @@ async fn route(
     let mut flush = tokio::time::interval(PUBLISH_MIN);
     let mut check = tokio::time::interval(CLAIM_CHECK);
     loop {
-        let wake = s.router.next_wakeup();
+        let site_wake = s.sites.iter().map(|c| c.next).min();
+        let wake = match (s.router.next_wakeup(), site_wake) {
+            (Some(a), Some(b)) => Some(a.min(b)),
+            (a, b) => a.or(b),
+        };
         let sleep = async {
             match wake {
                 Some(at) => {
@@ -337,7 +412,14 @@ async fn route(
                 if let Some(exit) = s.catch_up(&mut cursor).await? {
                     return Ok(exit);
                 }
-                s.step(Vec::new()).await?;
+                let now = Timestamp::now();
+                let changed: Vec<Event> = s
+                    .sites
+                    .iter_mut()
+                    .filter(|c| c.next <= now)
+                    .filter_map(|c| c.look(now).then(|| Event::SiteHours { site: c.name.clone(), open: c.open }))
+                    .collect();
+                s.step(changed).await?;
             }
             _ = poll.tick() => {
                 if let Some(exit) = s.catch_up(&mut cursor).await? {
@@ -396,6 +478,7 @@ fn rebuilds(k: &str) -> bool {
             | kind::ROUTING_PROFILE_UPDATED
             | kind::MEMBERSHIP_CHANGED
             | kind::SITE_CREATED
+            | kind::SITE_HOURS_UPDATED
             | kind::TEAM_CREATED
     )
 }

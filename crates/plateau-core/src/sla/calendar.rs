@@ -229,6 +229,37 @@ impl BusinessTime {
     pub fn next_open(&self, from: Timestamp) -> Option<Timestamp> {
         self.add(from, 0)
     }
+
+    /// The first instant after `from` at which the site opens (if closed) or
+    /// closes (if open): when a router must be told its state changed. A
+    /// window that ends where the next begins (a night shift across
+    /// midnight) is not a closing. None if nothing changes in the horizon.
+    pub fn next_change(&self, from: Timestamp) -> Option<Timestamp> {
+        if !self.is_open(from) {
+            return self.next_open(from);
+        }
+        let stop = from.0.saturating_add(HORIZON_DAYS * DAY);
+        let mut t = from;
+        while t.0 < stop {
+            let (off, until) = self.offsets.segment(t);
+            let local = t.0 + off;
+            let end_local = self
+                .calendar
+                .day_windows(local.div_euclid(DAY))
+                .find(|(s, e)| *s <= local && local < *e)
+                .map(|(_, e)| e)?;
+            // An offset change inside the window: look again from there.
+            let end = match until {
+                Some(u) if u.0 < end_local - off => u,
+                _ => Timestamp(end_local - off),
+            };
+            if !self.is_open(end) {
+                return Some(end);
+            }
+            t = end;
+        }
+        None
+    }
 }
 
 #[cfg(test)]
@@ -254,6 +285,42 @@ pub(crate) mod tests {
         }
         w.push((Weekday::Saturday, 9 * 60, 12 * 60));
         Calendar::new(&w, &[date!(2026 - 12 - 25)]).unwrap()
+    }
+
+    #[test]
+    fn the_next_change_is_a_closing_when_open_and_an_opening_when_closed() {
+        let bt = BusinessTime::new(office(), UtcOffsets::fixed(0));
+        // Monday 2026-12-07 10:00 → closes at 18:00; at 19:00 → Tuesday 09:00.
+        assert_eq!(
+            bt.next_change(ts(datetime!(2026-12-07 10:00))),
+            Some(ts(datetime!(2026-12-07 18:00)))
+        );
+        assert_eq!(
+            bt.next_change(ts(datetime!(2026-12-07 19:00))),
+            Some(ts(datetime!(2026-12-08 09:00)))
+        );
+        // Friday 2026-12-25 is a holiday: Thursday 18:00 → Saturday 09:00.
+        assert_eq!(
+            bt.next_change(ts(datetime!(2026-12-24 18:00))),
+            Some(ts(datetime!(2026-12-26 09:00)))
+        );
+        // A night shift across midnight closes in the morning, not at 00:00.
+        let night = Calendar::new(
+            &[
+                (Weekday::Monday, 22 * 60, 24 * 60),
+                (Weekday::Tuesday, 0, 6 * 60),
+            ],
+            &[],
+        )
+        .unwrap();
+        let bt = BusinessTime::new(night, UtcOffsets::fixed(0));
+        assert_eq!(
+            bt.next_change(ts(datetime!(2026-12-07 23:00))),
+            Some(ts(datetime!(2026-12-08 06:00)))
+        );
+        // Open around the clock: nothing ever changes.
+        let always = BusinessTime::new(Calendar::always_open(), UtcOffsets::fixed(0));
+        assert_eq!(always.next_change(ts(datetime!(2026-12-07 10:00))), None);
     }
 
     #[test]

@@ -333,3 +333,118 @@ async fn two_servers_on_one_database_route_a_tenant_once() {
         second.stopping.send_replace(true);
     }
 }
+
+/// Yesterday to the day after tomorrow (UTC dates) as holidays: the site is
+/// closed now whatever its zone.
+fn closed_days() -> String {
+    let today = time::OffsetDateTime::now_utc().date();
+    let mut d = today.previous_day().unwrap();
+    let mut out = Vec::new();
+    for _ in 0..4 {
+        out.push(format!("{d} Fermé"));
+        d = d.next_day().unwrap();
+    }
+    out.join("\n")
+}
+
+#[tokio::test]
+async fn a_closed_site_is_passed_over_at_once_and_its_reopening_takes_over() {
+    for app in apps().await {
+        let l = app.label();
+        // Paris (adv_a) first; Sydney (adv2_a) once Paris is passed over.
+        let mut site_ids = Vec::new();
+        for (name, tz) in [("Paris", "Europe/Paris"), ("Sydney", "Australia/Sydney")] {
+            let (st, v) = app
+                .send(
+                    "admin_a",
+                    Method::POST,
+                    "/api/v1/tenants/acme/sites",
+                    json!({"name": name, "country": "FR", "time_zone": tz}),
+                )
+                .await;
+            assert_eq!(st, StatusCode::CREATED, "{l}: {v}");
+            site_ids.push(v["id"].as_str().unwrap().to_string());
+        }
+        let hours = format!("/api/v1/tenants/acme/sites/{}/hours", site_ids[0]);
+        let (st, v) = app
+            .send(
+                "admin_a",
+                Method::PUT,
+                &hours,
+                json!({"hours": "mon-sun 00:00-24:00", "holidays": closed_days()}),
+            )
+            .await;
+        assert_eq!(st, StatusCode::OK, "{l}: {v}");
+        for (who, site) in [("adv_a", &site_ids[0]), ("adv2_a", &site_ids[1])] {
+            let id = app.users[who];
+            let (st, v) = app
+                .send(
+                    "admin_a",
+                    Method::PUT,
+                    &format!("/api/v1/tenants/acme/members/{id}"),
+                    json!({"role": "advisor", "team_id": null, "site_id": site}),
+                )
+                .await;
+            assert_eq!(st, StatusCode::OK, "{l}: {v}");
+            let (st, v) = app
+                .send("sup_a", Method::PUT, &format!("/api/v1/tenants/acme/members/{id}/routing-profile"),
+                    json!({"skills": {"internet": 3}, "languages": ["fr"], "tier": "n1", "capacity": {"chat": 3}}))
+                .await;
+            assert_eq!(st, StatusCode::OK, "{l}: {v}");
+        }
+        let (_, v) = app.get("admin_a", "/api/v1/tenants/acme/routing").await;
+        let mut config = v["config"].clone();
+        config["offer_timeout_secs"] = json!(120);
+        // Without the hand-over, the first step would hold a chat for ten
+        // minutes before trying Sydney.
+        config["workflows"] = json!([{
+            "name": "chat", "filter": "channel == \"chat\"", "tier": "n1",
+            "steps": [
+                {"target": "site == \"Paris\"", "timeout_secs": 600, "skip_if": [{"site_closed": "Paris"}]},
+                {"target": "site == \"Sydney\""}
+            ]
+        }]);
+        let (st, v) = app
+            .send(
+                "admin_a",
+                Method::PUT,
+                "/api/v1/tenants/acme/routing",
+                json!({"expected_version": v["version"], "config": config}),
+            )
+            .await;
+        assert_eq!(st, StatusCode::OK, "{l}: {v}");
+        available(&app, "adv_a").await;
+        available(&app, "adv2_a").await;
+
+        let night = new_chat(&app, "Paris dort").await;
+        wait_offer(&app, "adv2_a", &night)
+            .await
+            .unwrap_or_else(|| panic!("{l}: Paris is closed, Sydney should have the chat at once"));
+        assert!(
+            offers(&app, "adv_a").await.is_empty(),
+            "{l}: closed Paris gets nothing"
+        );
+        // Sydney takes it, so the rebuild below has no earlier chat to offer.
+        let (st, v) = app
+            .send("adv2_a", Method::POST, &answer(&night, "accept"), json!({}))
+            .await;
+        assert_eq!(st, StatusCode::OK, "{l}: {v}");
+        assert!(!wait_assignee(&app, &night).await.is_null(), "{l}");
+
+        // Paris opens (its holidays removed): the router hears of it, and
+        // the next chat goes to Paris first.
+        let (st, v) = app
+            .send(
+                "admin_a",
+                Method::PUT,
+                &hours,
+                json!({"hours": "mon-sun 00:00-24:00", "holidays": ""}),
+            )
+            .await;
+        assert_eq!(st, StatusCode::OK, "{l}: {v}");
+        let day = new_chat(&app, "Paris répond").await;
+        wait_offer(&app, "adv_a", &day)
+            .await
+            .unwrap_or_else(|| panic!("{l}: Paris is open again and should have the chat"));
+    }
+}
