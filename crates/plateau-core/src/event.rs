@@ -108,6 +108,8 @@ pub mod kind {
     /// breached. Subject: the conversation; payload: metric and due instant.
     pub const SLA_WARNING: &str = "sla.warning";
     pub const SLA_BREACHED: &str = "sla.breached";
+    /// A brand's web chat turned on or off. Payload: `enabled`.
+    pub const CHAT_SETTINGS_UPDATED: &str = "chat.settings_updated";
 }
 
 /// One committed entry of the event log.

@@ -3,6 +3,7 @@
 //! scale). Every change writes its event-log row in the same transaction.
 
 pub mod advisors;
+pub mod chat;
 mod backend;
 pub mod conversations;
 pub mod customers;

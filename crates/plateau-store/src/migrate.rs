@@ -113,6 +113,12 @@ pub const MIGRATIONS: &[Migration] = &[
         sqlite: include_str!("../migrations/sqlite/0017_sla_notices.sql"),
         postgres: include_str!("../migrations/postgres/0017_sla_notices.sql"),
     },
+    Migration {
+        version: 19,
+        name: "chat",
+        sqlite: include_str!("../migrations/sqlite/0019_chat.sql"),
+        postgres: include_str!("../migrations/postgres/0019_chat.sql"),
+    },
 ];
 
 const CREATE_TABLE: &str = "CREATE TABLE IF NOT EXISTS schema_migrations (

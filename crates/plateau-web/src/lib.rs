@@ -75,6 +75,8 @@ pub struct Inner {
     /// Wakes the inbound-mail worker when a receiver stored a message or an
     /// administrator replayed one.
     pub mail_wake: mail_in::MailWake,
+    /// Web chat connections: typing relay and per-address limits.
+    pub chat: Arc<api::chat::Hub>,
 }
 
 /// Shared by every handler; cheap to clone.
@@ -112,6 +114,7 @@ impl AppState {
         mail_in::spawn(store.clone(), mail_wake.clone(), stopping.subscribe());
         forum_digest::spawn(store.clone(), stopping.subscribe());
         sla_watch::spawn(store.clone(), stopping.subscribe());
+        api::chat::spawn_followups(store.clone(), &events, stopping.subscribe());
         AppState(Arc::new(Inner {
             store,
             events,
@@ -124,6 +127,7 @@ impl AppState {
             login_throttle: cache::Throttle::new(10, Duration::from_secs(15 * 60)),
             published_trees: cache::TtlCache::new(Duration::from_secs(3600)),
             mail_wake,
+            chat: Arc::default(),
         }))
     }
 }

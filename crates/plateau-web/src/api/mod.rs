@@ -4,6 +4,7 @@
 
 pub mod advisors;
 pub mod availability;
+pub mod chat;
 mod board;
 pub mod conversations;
 mod customers;
@@ -72,6 +73,15 @@ pub fn routes() -> Router<AppState> {
             put(availability::set_hours),
         )
         .route("/public/{tenant}/availability", get(availability::public))
+        .route("/public/{tenant}/chat", get(chat::connect))
+        .route(
+            "/tenants/{tenant}/chat",
+            get(chat::get_settings).put(chat::put_settings),
+        )
+        .route(
+            "/tenants/{tenant}/conversations/{id}/typing",
+            post(chat::agent_typing),
+        )
         .route("/tenants/{tenant}/wallboard", get(wallboard::get))
         .route(
             "/tenants/{tenant}/members/{user}/routing-profile",
@@ -389,6 +399,7 @@ pub fn routes() -> Router<AppState> {
         mail::list_mailboxes, mail::put_mailbox, mail::delete_mailbox, mail::list_inbound,
         mail::raw_inbound, mail::replay, mail::discard,
         webhooks::create_connector, webhooks::list_connectors, webhooks::receive,
+        chat::connect, chat::get_settings, chat::put_settings, chat::agent_typing,
         routing::get, routing::put,
         offers::mine, offers::accept, offers::reject, wallboard::get,
         directory::list_tenants, directory::create_tenant, directory::list_sites, directory::create_site,
