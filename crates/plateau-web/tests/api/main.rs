@@ -8,6 +8,7 @@ mod helpers;
 
 mod auth;
 mod bad_input;
+mod chat;
 mod conversations;
 mod directory;
 mod forum;
