@@ -5,6 +5,7 @@
 mod advisors;
 mod board;
 mod channels;
+mod chat;
 mod conversation;
 mod forum;
 mod help_centre;
@@ -40,6 +41,7 @@ pub fn routes() -> Router<AppState> {
         .merge(knowledge_admin::routes())
         .merge(trees::routes())
         .merge(channels::routes())
+        .merge(chat::routes())
         .merge(forum::routes())
         .route("/", get(home))
         .route("/login", get(login::form).post(login::submit))
