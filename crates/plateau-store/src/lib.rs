@@ -3,8 +3,8 @@
 //! scale). Every change writes its event-log row in the same transaction.
 
 pub mod advisors;
-pub mod chat;
 mod backend;
+pub mod chat;
 pub mod conversations;
 pub mod customers;
 pub mod directory;

@@ -113,12 +113,14 @@ pub async fn stream(
                     }
                     Err(broadcast::error::RecvError::Closed) => break,
                 },
-                t = typing.recv() => if let Ok(t) = t {
+                t = typing.recv() => match t {
                     // A customer typing in the chat: a hint for the desk, not stored.
-                    if t.from_customer && actor.can(t.tenant_id, Action::ViewConversations) {
+                    Ok(t) if t.from_customer && actor.can(t.tenant_id, Action::ViewConversations) => {
                         let data = serde_json::json!({"tenant_id": t.tenant_id, "conversation_id": t.conversation_id, "active": t.active});
                         if !y.send(SseEvent::default().event("chat.typing").data(data.to_string())).await { break; }
                     }
+                    Err(broadcast::error::RecvError::Closed) => break,
+                    _ => {}
                 },
                 _ = refresh.tick() => {
                     // Roles can change while a page stays open; re-read them.

@@ -201,8 +201,10 @@ async fn main() -> anyhow::Result<()> {
         sinks.push(c.await?);
     }
     for s in sinks.iter_mut() {
-        s.send(Ws::text(json!({"type": "hello", "name": "Bench"}).to_string()))
-            .await?;
+        s.send(Ws::text(
+            json!({"type": "hello", "name": "Bench"}).to_string(),
+        ))
+        .await?;
     }
     let mut welcomed = 0;
     while welcomed < sessions {

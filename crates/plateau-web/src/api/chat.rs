@@ -264,11 +264,15 @@ impl Session {
                     }
                     Err(broadcast::error::RecvError::Closed) => break,
                 },
-                t = typing.recv() => if let Ok(t) = t {
-                    if !t.from_customer && t.tenant_id == self.tenant_id && Some(t.conversation_id) == self.conversation()
-                        && !send(&mut socket, &ServerFrame::Typing { active: t.active, name: t.name }).await {
-                        break;
+                t = typing.recv() => match t {
+                    Ok(t) => {
+                        if !t.from_customer && t.tenant_id == self.tenant_id && Some(t.conversation_id) == self.conversation()
+                            && !send(&mut socket, &ServerFrame::Typing { active: t.active, name: t.name }).await {
+                            break;
+                        }
                     }
+                    Err(broadcast::error::RecvError::Closed) => break,
+                    Err(broadcast::error::RecvError::Lagged(_)) => {}
                 },
                 _ = stopping.changed() => { closing = Some(("going_away", "the server is restarting".into())); break; }
             }
@@ -336,10 +340,7 @@ impl Session {
             }
             ClientFrame::Message { text, client_id } => {
                 if !self.rate.allow(now_ms()) {
-                    return Err(refuse(
-                        "rate_limited",
-                        "too many messages; wait a moment",
-                    ));
+                    return Err(refuse("rate_limited", "too many messages; wait a moment"));
                 }
                 let text = chat::message_text(&text)?;
                 let m = self.message(text).await?;
@@ -392,9 +393,10 @@ impl Session {
     }
 
     async fn hello(&mut self, token: Option<&str>) -> Result<ServerFrame, FrameError> {
-        let avail = super::availability::availability(&self.state, self.tenant_id, Timestamp::now())
-            .await
-            .map_err(|_| refuse("internal", "please try again"))?;
+        let avail =
+            super::availability::availability(&self.state, self.tenant_id, Timestamp::now())
+                .await
+                .map_err(|_| refuse("internal", "please try again"))?;
         let reopens_at = avail.reopens_at.map(Timestamp::rfc3339);
         let (record, new_token) = match token.map(str::trim).filter(|t| !t.is_empty()) {
             Some(t) => {
@@ -403,7 +405,12 @@ impl Session {
                     .chat_session_by_token(self.tenant_id, &digest(t))
                     .await
                     .map_err(internal)?
-                    .ok_or_else(|| refuse("unknown_session", "this chat session is not known here; start a new one"))?;
+                    .ok_or_else(|| {
+                        refuse(
+                            "unknown_session",
+                            "this chat session is not known here; start a new one",
+                        )
+                    })?;
                 (r, None)
             }
             None => {
@@ -682,7 +689,10 @@ impl Session {
 
 fn internal(e: impl std::fmt::Display) -> FrameError {
     tracing::warn!(error = %e, "chat: storage failed");
-    refuse("internal", "the message could not be stored; please try again")
+    refuse(
+        "internal",
+        "the message could not be stored; please try again",
+    )
 }
 
 #[derive(Debug, Deserialize, ToSchema)]

@@ -4,8 +4,8 @@
 
 pub mod advisors;
 pub mod availability;
-pub mod chat;
 mod board;
+pub mod chat;
 pub mod conversations;
 mod customers;
 mod directory;

@@ -186,7 +186,11 @@ async fn a_chat_reaches_the_desk_and_replies_and_typing_come_back() {
             .send("adv_b", Method::POST, &typing, json!({"active": true}))
             .await;
         assert_eq!(st, StatusCode::NOT_FOUND, "{l}: other brands cannot");
-        assert_eq!(app.event_count().await, events_before, "{l}: typing is not stored");
+        assert_eq!(
+            app.event_count().await,
+            events_before,
+            "{l}: typing is not stored"
+        );
         let (st, v) = app
             .send(
                 "adv_a",
@@ -224,7 +228,11 @@ async fn a_chat_reaches_the_desk_and_replies_and_typing_come_back() {
         let history = w["history"].as_array().unwrap();
         assert_eq!(history.len(), 2, "{l}: {w}");
         assert_eq!(history[1]["from"], "agent");
-        say(&mut ws, json!({"type": "message", "text": "C'est reparti !"})).await;
+        say(
+            &mut ws,
+            json!({"type": "message", "text": "C'est reparti !"}),
+        )
+        .await;
         let ack = next(&mut ws).await;
         assert_eq!(ack["type"], "message", "{l}: {ack}");
         let c = conversation(&app, &conv_id).await;
@@ -280,7 +288,11 @@ async fn bad_frames_are_refused_and_store_nothing() {
         // The rate limit: a burst of ten, then refusals, nothing stored.
         let mut refused = 0;
         for i in 0..15 {
-            say(&mut ws, json!({"type": "message", "text": format!("spam {i}")})).await;
+            say(
+                &mut ws,
+                json!({"type": "message", "text": format!("spam {i}")}),
+            )
+            .await;
             let f = next(&mut ws).await;
             if f["type"] == "error" {
                 assert_eq!(f["code"], "rate_limited", "{l}: {f}");
@@ -336,7 +348,10 @@ async fn out_of_hours_the_chat_takes_a_message_answered_by_email() {
             .send(
                 "admin_a",
                 Method::PUT,
-                &format!("/api/v1/tenants/acme/sites/{}/hours", s["id"].as_str().unwrap()),
+                &format!(
+                    "/api/v1/tenants/acme/sites/{}/hours",
+                    s["id"].as_str().unwrap()
+                ),
                 json!({"hours": format!("{open_day} 09:00-17:00")}),
             )
             .await;
