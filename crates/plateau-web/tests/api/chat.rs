@@ -204,6 +204,18 @@ async fn a_chat_reaches_the_desk_and_replies_and_typing_come_back() {
         assert_eq!(reply["from"], "agent", "{l}: {reply}");
         assert_eq!(reply["text"], "Bonjour Léa, débranchez-la 10 secondes.");
         assert_eq!(reply["author"], "adv_a");
+        // Taking the conversation is announced to the customer.
+        let (st, v) = app
+            .send(
+                "adv_a",
+                Method::PATCH,
+                &format!("/api/v1/tenants/acme/conversations/{conv_id}"),
+                json!({"assignee_id": app.users["adv_a"]}),
+            )
+            .await;
+        assert_eq!(st, StatusCode::OK, "{l}: {v}");
+        let joined = next_of(&mut ws, "agent_joined").await;
+        assert_eq!(joined["name"], "adv_a", "{l}: {joined}");
         // An internal note never reaches the customer.
         app.send(
             "adv_a",
