@@ -134,6 +134,8 @@ pub mod kind {
     pub const CUSTOMER_MERGE_UNDONE: &str = "customer.merge_undone";
     /// Subject: the customer; payload: kind and value.
     pub const CUSTOMER_IDENTITY_ADDED: &str = "customer.identity_added";
+    /// A brand's web chat turned on or off. Payload: `enabled`.
+    pub const CHAT_SETTINGS_UPDATED: &str = "chat.settings_updated";
 }
 
 /// One committed entry of the event log.

@@ -6,6 +6,7 @@ pub mod advisors;
 mod backend;
 pub mod callbacks;
 pub mod calls;
+pub mod chat;
 pub mod conversations;
 pub mod customers;
 pub mod directory;

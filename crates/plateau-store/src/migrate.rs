@@ -114,6 +114,12 @@ pub const MIGRATIONS: &[Migration] = &[
         postgres: include_str!("../migrations/postgres/0017_sla_notices.sql"),
     },
     Migration {
+        version: 19,
+        name: "chat",
+        sqlite: include_str!("../migrations/sqlite/0019_chat.sql"),
+        postgres: include_str!("../migrations/postgres/0019_chat.sql"),
+    },
+    Migration {
         version: 20,
         name: "callbacks",
         sqlite: include_str!("../migrations/sqlite/0020_callbacks.sql"),

@@ -457,3 +457,42 @@ if (wall) {
   setInterval(tick, 1000);
   setInterval(refresh, 2000);
 }
+
+// ---- web chat typing ----------------------------------------------------------
+// The customer typing in the chat widget shows under the timeline (a hint,
+// never stored); the advisor typing a reply on a chat conversation tells the
+// widget, at most every three seconds, and "stopped" after a pause.
+
+const chatTyping = document.getElementById("chat-typing");
+const convId = body.dataset.conversationId || "";
+if (source && chatTyping && convId) {
+  let hideTimer = null;
+  source.addEventListener("chat.typing", (msg) => {
+    let ev;
+    try { ev = JSON.parse(msg.data); } catch (_) { return; }
+    if (ev.conversation_id !== convId) return;
+    clearTimeout(hideTimer);
+    chatTyping.hidden = !ev.active;
+    if (ev.active) hideTimer = setTimeout(() => { chatTyping.hidden = true; }, 6000);
+  });
+}
+if (composer && convId && body.dataset.tenantSlug) {
+  const ta = composer.querySelector("textarea");
+  const channel = composer.querySelector("select[name=channel]");
+  const url = "/api/v1/tenants/" + encodeURIComponent(body.dataset.tenantSlug) + "/conversations/" + convId + "/typing";
+  let lastSent = 0;
+  let idle = null;
+  const signal = (active) => fetch(url, {
+    method: "POST", credentials: "same-origin",
+    headers: { "content-type": "application/json", "x-csrf-token": body.dataset.csrf || "" },
+    body: JSON.stringify({ active }),
+  }).catch(() => null);
+  const isChatReply = () => channel && channel.value === "chat" && !composer.classList.contains("is-note");
+  if (ta) ta.addEventListener("input", () => {
+    if (!isChatReply()) return;
+    const now = Date.now();
+    if (now - lastSent > 3000) { lastSent = now; signal(true); }
+    clearTimeout(idle);
+    idle = setTimeout(() => { lastSent = 0; signal(false); }, 5000);
+  });
+}

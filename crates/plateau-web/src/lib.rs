@@ -80,6 +80,8 @@ pub struct Inner {
     /// Wakes the inbound-mail worker when a receiver stored a message or an
     /// administrator replayed one.
     pub mail_wake: mail_in::MailWake,
+    /// Web chat connections: typing relay and per-address limits.
+    pub chat: Arc<api::chat::Hub>,
 }
 
 /// Shared by every handler; cheap to clone.
@@ -123,6 +125,7 @@ impl AppState {
             &events,
             stopping.subscribe(),
         );
+        api::chat::spawn_followups(store.clone(), &events, stopping.subscribe());
         AppState(Arc::new(Inner {
             store,
             events,
@@ -135,6 +138,7 @@ impl AppState {
             login_throttle: cache::Throttle::new(10, Duration::from_secs(15 * 60)),
             published_trees: cache::TtlCache::new(Duration::from_secs(3600)),
             mail_wake,
+            chat: Arc::default(),
         }))
     }
 }

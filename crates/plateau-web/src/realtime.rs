@@ -76,6 +76,7 @@ pub async fn stream(
 ) -> Result<Sse<impl Stream<Item = Result<SseEvent, Infallible>>>, WebError> {
     // Subscribe before replaying so nothing falls between the two.
     let mut rx = state.events.subscribe();
+    let mut typing = state.chat.subscribe_typing();
     let last_id: Option<i64> = headers
         .get("last-event-id")
         .and_then(|v| v.to_str().ok())
@@ -111,6 +112,15 @@ pub async fn stream(
                         if !y.send(SseEvent::default().event("resync").data("{}")).await { break; }
                     }
                     Err(broadcast::error::RecvError::Closed) => break,
+                },
+                t = typing.recv() => match t {
+                    // A customer typing in the chat: a hint for the desk, not stored.
+                    Ok(t) if t.from_customer && actor.can(t.tenant_id, Action::ViewConversations) => {
+                        let data = serde_json::json!({"tenant_id": t.tenant_id, "conversation_id": t.conversation_id, "active": t.active});
+                        if !y.send(SseEvent::default().event("chat.typing").data(data.to_string())).await { break; }
+                    }
+                    Err(broadcast::error::RecvError::Closed) => break,
+                    _ => {}
                 },
                 _ = refresh.tick() => {
                     // Roles can change while a page stays open; re-read them.

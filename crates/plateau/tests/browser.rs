@@ -1,7 +1,7 @@
 //! The desk in a real browser: starts `plateau serve --demo` on a free port
 //! with a fresh database, then runs the Playwright script in tests/browser
-//! (two advisors, live updates, keyboard shortcuts, both languages) against
-//! headless Chromium.
+//! (two advisors, live updates, keyboard shortcuts, both languages; then the
+//! chat widget on a brand page talking to an advisor) against headless Chromium.
 //!
 //! Needs `node`, `npm ci --prefix tests/browser` and Chromium at
 //! $PLATEAU_BROWSER (default /usr/bin/chromium). Without them the test says
@@ -187,43 +187,46 @@ fn desk_in_a_real_browser() {
         started.elapsed().as_secs_f64()
     );
 
-    let ran = Instant::now();
-    let mut node = KillOnDrop {
-        name: "node desk.mjs",
-        child: Command::new("node")
-            .args(["--test-reporter=spec", "desk.mjs", &base])
-            .current_dir(&dir)
-            .env("PLATEAU_BROWSER", &browser)
-            .stdin(Stdio::null())
-            .stdout(Stdio::piped())
-            .stderr(Stdio::piped())
-            .spawn()
-            .expect("start node"),
-    };
-    let out = forward("  ", node.child.stdout.take().expect("node stdout"));
-    let err = forward("  ", node.child.stderr.take().expect("node stderr"));
-    let status = loop {
-        if let Some(s) = node.child.try_wait().expect("wait for node") {
-            break s;
-        }
-        assert!(
-            ran.elapsed() < SCRIPT_LIMIT,
-            "tests/browser/desk.mjs still running after {SCRIPT_LIMIT:?}: killed"
+    // The desk first; the widget scenario then adds a chat to the same demo.
+    for script in ["desk.mjs", "widget.mjs"] {
+        let ran = Instant::now();
+        let mut node = KillOnDrop {
+            name: "node",
+            child: Command::new("node")
+                .args(["--test-reporter=spec", script, &base])
+                .current_dir(&dir)
+                .env("PLATEAU_BROWSER", &browser)
+                .stdin(Stdio::null())
+                .stdout(Stdio::piped())
+                .stderr(Stdio::piped())
+                .spawn()
+                .expect("start node"),
+        };
+        let out = forward("  ", node.child.stdout.take().expect("node stdout"));
+        let err = forward("  ", node.child.stderr.take().expect("node stderr"));
+        let status = loop {
+            if let Some(s) = node.child.try_wait().expect("wait for node") {
+                break s;
+            }
+            assert!(
+                ran.elapsed() < SCRIPT_LIMIT,
+                "tests/browser/{script} still running after {SCRIPT_LIMIT:?}: killed"
+            );
+            std::thread::sleep(Duration::from_millis(100));
+        };
+        let _ = out.join();
+        let _ = err.join();
+        eprintln!(
+            "browser test: {script} finished in {:.1} s ({status})",
+            ran.elapsed().as_secs_f64()
         );
-        std::thread::sleep(Duration::from_millis(100));
-    };
-    let _ = out.join();
-    let _ = err.join();
-    eprintln!(
-        "browser test: desk.mjs finished in {:.1} s ({status})",
-        ran.elapsed().as_secs_f64()
-    );
-    assert!(
-        status.success(),
-        "the browser scenario failed ({status}); see the output above (screenshots are \
-         listed there). Last server log lines:\n{}",
-        tail(&server_log, 30)
-    );
-    drop(node);
+        assert!(
+            status.success(),
+            "the browser scenario {script} failed ({status}); see the output above (screenshots are \
+             listed there). Last server log lines:\n{}",
+            tail(&server_log, 30)
+        );
+        drop(node);
+    }
     drop(server);
 }

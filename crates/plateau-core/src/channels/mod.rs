@@ -4,6 +4,7 @@
 //! (SMTP, IMAP, HTTP) call these and keep the I/O to themselves.
 
 pub mod letter;
+pub mod chat;
 pub mod mail;
 pub mod mime;
 pub mod retry;

@@ -6,6 +6,7 @@ pub mod advisors;
 pub mod availability;
 mod board;
 pub mod callbacks;
+pub mod chat;
 pub mod conversations;
 pub(crate) mod cti;
 pub(crate) mod customers;
@@ -76,6 +77,15 @@ pub fn routes() -> Router<AppState> {
             put(availability::set_hours),
         )
         .route("/public/{tenant}/availability", get(availability::public))
+        .route("/public/{tenant}/chat", get(chat::connect))
+        .route(
+            "/tenants/{tenant}/chat",
+            get(chat::get_settings).put(chat::put_settings),
+        )
+        .route(
+            "/tenants/{tenant}/conversations/{id}/typing",
+            post(chat::agent_typing),
+        )
         .route("/tenants/{tenant}/wallboard", get(wallboard::get))
         .route(
             "/tenants/{tenant}/members/{user}/routing-profile",
@@ -436,6 +446,7 @@ pub fn routes() -> Router<AppState> {
         mail::list_mailboxes, mail::put_mailbox, mail::delete_mailbox, mail::list_inbound,
         mail::raw_inbound, mail::replay, mail::discard,
         webhooks::create_connector, webhooks::list_connectors, webhooks::receive,
+        chat::connect, chat::get_settings, chat::put_settings, chat::agent_typing,
         routing::get, routing::put,
         offers::mine, offers::accept, offers::reject, wallboard::get,
         escalation::post, callbacks::create, callbacks::of_conversation, callbacks::of_tenant, callbacks::cancel, callbacks::done,

@@ -65,6 +65,8 @@ struct ChannelsPage {
     /// A connector's secret, shown once after its creation.
     new_secret: Option<(String, String)>,
     error: String,
+    /// The web chat's switch (toggled by ui::chat).
+    chat_enabled: bool,
 }
 
 async fn show(
@@ -144,6 +146,7 @@ async fn show(
         connectors,
         new_secret,
         error,
+        chat_enabled: state.store.chat_enabled(t).await?,
     })
 }
 

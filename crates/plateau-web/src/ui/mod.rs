@@ -6,6 +6,7 @@ mod advisors;
 mod board;
 pub mod callbacks;
 mod channels;
+mod chat;
 mod conversation;
 mod customers;
 mod forum;
@@ -42,6 +43,7 @@ pub fn routes() -> Router<AppState> {
         .merge(knowledge_admin::routes())
         .merge(trees::routes())
         .merge(channels::routes())
+        .merge(chat::routes())
         .merge(forum::routes())
         .route("/", get(home))
         .route("/login", get(login::form).post(login::submit))

@@ -9,6 +9,7 @@ mod helpers;
 mod auth;
 mod bad_input;
 mod callbacks;
+mod chat;
 mod conversations;
 mod cti;
 mod customers_merge;
