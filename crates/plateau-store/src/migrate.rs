@@ -113,6 +113,12 @@ pub const MIGRATIONS: &[Migration] = &[
         sqlite: include_str!("../migrations/sqlite/0017_sla_notices.sql"),
         postgres: include_str!("../migrations/postgres/0017_sla_notices.sql"),
     },
+    Migration {
+        version: 18,
+        name: "mail_imap",
+        sqlite: include_str!("../migrations/sqlite/0018_mail_imap.sql"),
+        postgres: include_str!("../migrations/postgres/0018_mail_imap.sql"),
+    },
 ];
 
 const CREATE_TABLE: &str = "CREATE TABLE IF NOT EXISTS schema_migrations (

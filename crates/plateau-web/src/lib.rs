@@ -75,6 +75,8 @@ pub struct Inner {
     /// Wakes the inbound-mail worker when a receiver stored a message or an
     /// administrator replayed one.
     pub mail_wake: mail_in::MailWake,
+    /// Wakes the IMAP pollers when a mailbox's IMAP settings are saved.
+    pub imap_wake: mail_in::imap::ImapWake,
 }
 
 /// Shared by every handler; cheap to clone.
@@ -110,6 +112,13 @@ impl AppState {
         router_service::spawn(store.clone(), &events, stopping.subscribe());
         let mail_wake = mail_in::MailWake::default();
         mail_in::spawn(store.clone(), mail_wake.clone(), stopping.subscribe());
+        let imap_wake = mail_in::imap::ImapWake::default();
+        mail_in::imap::spawn(
+            store.clone(),
+            mail_wake.clone(),
+            imap_wake.clone(),
+            stopping.subscribe(),
+        );
         forum_digest::spawn(store.clone(), stopping.subscribe());
         sla_watch::spawn(store.clone(), stopping.subscribe());
         AppState(Arc::new(Inner {
@@ -124,6 +133,7 @@ impl AppState {
             login_throttle: cache::Throttle::new(10, Duration::from_secs(15 * 60)),
             published_trees: cache::TtlCache::new(Duration::from_secs(3600)),
             mail_wake,
+            imap_wake,
         }))
     }
 }

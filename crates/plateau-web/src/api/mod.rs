@@ -10,7 +10,7 @@ mod customers;
 mod directory;
 pub mod forum;
 pub mod knowledge;
-mod mail;
+pub(crate) mod mail;
 mod me;
 pub mod offers;
 pub mod routing;

@@ -1,9 +1,10 @@
 //! Inbound e-mail, from a stored raw message to a conversation message: the
 //! worker that processes what receivers accepted, and the receivers
-//! themselves (`smtp`). Receivers only store and acknowledge; everything that
+//! themselves (`smtp`, and `imap`, which polls mailboxes). Receivers only store and acknowledge; everything that
 //! can fail after that ends as a visible state of the stored message
 //! (ingested, machine, duplicate, dead), never as a lost message.
 
+pub mod imap;
 pub mod smtp;
 
 use std::sync::Arc;
