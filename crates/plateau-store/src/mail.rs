@@ -658,6 +658,37 @@ impl Store {
     }
 }
 
+impl Store {
+    /// Keeps the sanitised HTML of a received message (the caller sanitised it).
+    pub async fn put_message_html(
+        &self,
+        tenant_id: Uuid,
+        conversation_id: Uuid,
+        message_id: Uuid,
+        sanitised_html: &str,
+    ) -> Result<()> {
+        on_pool!(&self.write, p => {
+            sqlx::query("INSERT INTO mail_message_html (message_id, tenant_id, conversation_id, html, created_at) VALUES ($1, $2, $3, $4, $5) ON CONFLICT (message_id) DO NOTHING")
+                .bind(message_id).bind(tenant_id).bind(conversation_id).bind(sanitised_html).bind(Timestamp::now().0)
+                .execute(p).await?;
+        });
+        Ok(())
+    }
+
+    /// The sanitised HTML of a conversation's received messages, by message.
+    pub async fn conversation_message_html(
+        &self,
+        tenant_id: Uuid,
+        conversation_id: Uuid,
+    ) -> Result<Vec<(Uuid, String)>> {
+        on_pool!(&self.read, p => {
+            sqlx::query("SELECT message_id, html FROM mail_message_html WHERE tenant_id = $1 AND conversation_id = $2")
+                .bind(tenant_id).bind(conversation_id).fetch_all(p).await?
+                .iter().map(|r| Ok((r.uuid("message_id")?, r.text("html")?))).collect()
+        })
+    }
+}
+
 // ---- outbound -------------------------------------------------------------
 
 /// Queues the delivery of a reply inside the transaction that writes it. A

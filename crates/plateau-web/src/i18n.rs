@@ -378,6 +378,8 @@ const CATALOG: &[(&str, &str, &str)] = &[
     ("channels.webhook", "Webhook", "Webhook"),
     ("channels.outbound_url", "Replies URL", "URL des réponses"),
     ("channels.add_connector", "Add the connector", "Ajouter le connecteur"),
+    ("conv.show_formatting", "Show original formatting", "Afficher la mise en forme d'origine"),
+    ("conv.formatting_hint", "Sanitised: scripts removed, remote images blocked.", "Nettoyée : scripts retirés, images distantes bloquées."),
     ("channels.imap", "Fetch from an IMAP server (optional)", "Relever sur un serveur IMAP (facultatif)"),
     ("channels.imap_hint", "Leave the server empty to receive by SMTP only. Saving a mailbox without a server stops its polling. Leave the password empty to keep the saved one.", "Laissez le serveur vide pour recevoir par SMTP seulement. Enregistrer une boîte sans serveur arrête sa relève. Laissez le mot de passe vide pour garder celui enregistré."),
     ("channels.imap_host", "IMAP server", "Serveur IMAP"),

@@ -122,14 +122,38 @@ pub fn parse(raw: &[u8]) -> Result<InboundMail, MimeError> {
         _ => None,
     });
     // body_text falls back to a text rendering of the HTML part.
-    let text = msg
+    let mut text = msg
         .body_text(0)
         .map(|t| t.trim().to_string())
-        .filter(|t| !t.is_empty())
-        .unwrap_or_else(|| EMPTY_BODY.to_string());
+        .filter(|t| !t.is_empty());
+    // A multipart whose closing boundary never came leaves its text part
+    // among the attachments: an unnamed text/plain part is the body then.
+    let mut body_part = None;
+    if text.is_none() {
+        for (i, part) in msg.attachments().enumerate() {
+            let plain = part.content_type().is_some_and(|ct| {
+                ct.c_type.eq_ignore_ascii_case("text")
+                    && ct
+                        .c_subtype
+                        .as_deref()
+                        .is_none_or(|s| s.eq_ignore_ascii_case("plain"))
+            });
+            if let (true, None, PartType::Text(t)) = (plain, part.attachment_name(), &part.body) {
+                if !t.trim().is_empty() {
+                    text = Some(t.trim().to_string());
+                    body_part = Some(i);
+                    break;
+                }
+            }
+        }
+    }
+    let text = text.unwrap_or_else(|| EMPTY_BODY.to_string());
 
     let mut attachments = Vec::new();
     for (i, part) in msg.attachments().enumerate() {
+        if body_part == Some(i) {
+            continue;
+        }
         if attachments.len() == MAX_ATTACHMENTS {
             break;
         }
@@ -331,6 +355,17 @@ mod tests {
         );
         let huge = vec![b'a'; MAX_MESSAGE_BYTES + 1];
         assert_eq!(parse(&huge), Err(MimeError::TooLarge));
+    }
+
+    #[test]
+    fn an_unclosed_multipart_still_gives_its_text() {
+        let m = parse(&crlf(
+            "From: a@example.com\nSubject: x\nContent-Type: multipart/mixed; boundary=\"b\"\n\n\
+             --b\nContent-Type: text/plain\n\nThe end never comes.\n",
+        ))
+        .unwrap();
+        assert_eq!(m.text, "The end never comes.");
+        assert!(m.attachments.is_empty());
     }
 
     #[test]

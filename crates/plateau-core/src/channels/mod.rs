@@ -3,6 +3,7 @@
 //! connector's webhook is authenticated and what it may post. The server's receivers and senders
 //! (SMTP, IMAP, HTTP) call these and keep the I/O to themselves.
 
+pub mod html;
 pub mod mail;
 pub mod mime;
 pub mod signature;

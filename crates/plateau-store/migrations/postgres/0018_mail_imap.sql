@@ -25,3 +25,15 @@ CREATE TABLE mailbox_imap (
     updated_at BIGINT NOT NULL
 );
 CREATE INDEX mailbox_imap_tenant ON mailbox_imap (tenant_id, address);
+
+-- The sanitised HTML of a received e-mail message, shown on request next to
+-- its text version (the message body). Only HTML that went through the
+-- sanitiser is stored here.
+CREATE TABLE mail_message_html (
+    message_id UUID PRIMARY KEY,
+    tenant_id UUID NOT NULL REFERENCES tenants(id),
+    conversation_id UUID NOT NULL REFERENCES conversations(id),
+    html TEXT NOT NULL,
+    created_at BIGINT NOT NULL
+);
+CREATE INDEX mail_message_html_conversation ON mail_message_html (tenant_id, conversation_id);

@@ -44,6 +44,8 @@ pub struct TimelineItem {
     pub delivery_label: String,
     /// A public post on a social network (read by everyone), not a private message.
     pub public: bool,
+    /// The e-mail as formatted by the sender, sanitised, as an iframe document.
+    pub html_doc: Option<String>,
 }
 
 pub struct HistoryRow {
@@ -249,6 +251,7 @@ pub async fn page(
         .collect();
     let team_names: HashMap<Uuid, String> = teams.iter().map(|x| (x.id, x.name.clone())).collect();
 
+    let html = state.store.conversation_message_html(t, c.id).await?;
     let mut timeline: Vec<(Timestamp, TimelineItem)> = messages
         .iter()
         .map(|m| {
@@ -273,6 +276,10 @@ pub async fn page(
                     delivery: "",
                     delivery_label: String::new(),
                     public: public.contains(&m.id),
+                    html_doc: html
+                        .iter()
+                        .find(|(id, _)| *id == m.id)
+                        .map(|(_, h)| plateau_core::channels::html::frame_document(h)),
                 },
             )
         })
@@ -350,6 +357,7 @@ pub async fn page(
                 delivery: "",
                 delivery_label: String::new(),
                 public: false,
+                html_doc: None,
             },
         ));
     }

@@ -15,6 +15,7 @@ mod forum_ui;
 mod indexer;
 mod knowledge;
 mod knowledge_ui;
+mod mail_corpus;
 mod mail_imap;
 mod mail_in;
 mod mail_out;
