@@ -38,6 +38,8 @@ pub struct WebConfig {
     pub session_ttl_secs: i64,
     /// Requests with a larger body are refused with 413 before they are read.
     pub body_limit_bytes: usize,
+    /// Inbound mail with larger attachments becomes a dead letter.
+    pub mail_limits: plateau_core::channels::mime::MailLimits,
 }
 
 impl Default for WebConfig {
@@ -46,6 +48,7 @@ impl Default for WebConfig {
             secure_cookies: false,
             session_ttl_secs: 12 * 3600,
             body_limit_bytes: 1024 * 1024,
+            mail_limits: Default::default(),
         }
     }
 }
@@ -111,7 +114,12 @@ impl AppState {
         indexer::spawn(store.clone(), search.clone(), &events, stopping.subscribe());
         router_service::spawn(store.clone(), &events, stopping.subscribe());
         let mail_wake = mail_in::MailWake::default();
-        mail_in::spawn(store.clone(), mail_wake.clone(), stopping.subscribe());
+        mail_in::spawn(
+            store.clone(),
+            mail_wake.clone(),
+            config.mail_limits,
+            stopping.subscribe(),
+        );
         let imap_wake = mail_in::imap::ImapWake::default();
         mail_in::imap::spawn(
             store.clone(),

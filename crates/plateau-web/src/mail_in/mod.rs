@@ -11,6 +11,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use plateau_core::channels::mail::{self, machine_mail, normalise_address, Thread};
+use plateau_core::channels::mime::MailLimits;
 use plateau_core::channels::{html, mime};
 use plateau_core::model::{Attachment, Channel, IdentityKind, Language};
 use plateau_core::Timestamp;
@@ -39,10 +40,15 @@ impl MailWake {
 
 /// Starts the worker: it processes what a crash left pending, then each
 /// message as receivers store it.
-pub fn spawn(store: Store, wake: MailWake, mut stopping: watch::Receiver<bool>) {
+pub fn spawn(
+    store: Store,
+    wake: MailWake,
+    limits: MailLimits,
+    mut stopping: watch::Receiver<bool>,
+) {
     tokio::spawn(async move {
         loop {
-            if let Err(e) = drain(&store).await {
+            if let Err(e) = drain_with(&store, &limits).await {
                 tracing::warn!(error = %e, "inbound mail: pass failed; retrying");
             }
             tokio::select! {
@@ -54,8 +60,13 @@ pub fn spawn(store: Store, wake: MailWake, mut stopping: watch::Receiver<bool>) 
     });
 }
 
-/// Processes every pending message; returns how many were processed.
+/// Processes every pending message with the default limits.
 pub async fn drain(store: &Store) -> plateau_store::Result<usize> {
+    drain_with(store, &MailLimits::default()).await
+}
+
+/// Processes every pending message; returns how many were processed.
+pub async fn drain_with(store: &Store, limits: &MailLimits) -> plateau_store::Result<usize> {
     store
         .requeue_stale_mail(Timestamp(Timestamp::now().0 - STALE_AFTER_US))
         .await?;
@@ -69,7 +80,7 @@ pub async fn drain(store: &Store) -> plateau_store::Result<usize> {
         for m in pending {
             if store.take_mail(m.tenant_id, m.id).await? {
                 took_any = true;
-                process(store, &m).await?;
+                process_with(store, &m, limits).await?;
                 done += 1;
             }
         }
@@ -101,8 +112,16 @@ impl Outcome {
 /// Processes one taken message and records how it ended. Only a failure to
 /// record that leaves it in `processing`, to be requeued later.
 pub async fn process(store: &Store, m: &InboundMail) -> plateau_store::Result<InboundState> {
+    process_with(store, m, &MailLimits::default()).await
+}
+
+pub async fn process_with(
+    store: &Store,
+    m: &InboundMail,
+    limits: &MailLimits,
+) -> plateau_store::Result<InboundState> {
     let mut message_id = None;
-    let outcome = match ingest(store, m, &mut message_id).await {
+    let outcome = match ingest(store, m, limits, &mut message_id).await {
         Ok(o) => o,
         Err(plateau_store::StoreError::Domain(plateau_core::DomainError::Invalid(fields))) => {
             Outcome::dead(
@@ -135,10 +154,11 @@ pub async fn process(store: &Store, m: &InboundMail) -> plateau_store::Result<In
 async fn ingest(
     store: &Store,
     m: &InboundMail,
+    limits: &MailLimits,
     message_id: &mut Option<String>,
 ) -> plateau_store::Result<Outcome> {
     let raw = store.inbound_raw(m.tenant_id, m.id).await?;
-    let parsed = match mime::parse(&raw) {
+    let parsed = match mime::parse_with(&raw, limits) {
         Ok(p) => p,
         Err(e) => return Ok(Outcome::dead(e.to_string())),
     };

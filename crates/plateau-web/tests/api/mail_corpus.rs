@@ -269,3 +269,101 @@ async fn every_message_of_the_corpus_ends_somewhere_visible() {
         assert!(!body.contains("track.example"), "{label}");
     }
 }
+
+#[tokio::test]
+async fn an_attachment_over_the_configured_limit_makes_a_dead_letter_with_the_reason() {
+    let limits = plateau_core::channels::mime::MailLimits {
+        max_attachment_bytes: 1024,
+        max_attachments_total_bytes: 1536,
+    };
+    for db in plateau_store::testing::all().await.unwrap() {
+        let config = plateau_web::WebConfig {
+            mail_limits: limits,
+            ..Default::default()
+        };
+        let app = spawn_app(db, config).await;
+        let label = app.label();
+        let s = &app.db.store;
+        let t = app.tenant_a.id;
+        s.put_mailbox(t, "support@acme.example", None, None)
+            .await
+            .unwrap();
+        let with = |id: &str, sizes: &[usize]| {
+            let mut raw = format!(
+                "From: big@example.org\r\nTo: support@acme.example\r\nSubject: {id}\r\n\
+                 Message-ID: <{id}@example.org>\r\nContent-Type: multipart/mixed; boundary=b\r\n\r\n\
+                 --b\r\nContent-Type: text/plain\r\n\r\nSee attached.\r\n"
+            );
+            for (i, n) in sizes.iter().enumerate() {
+                raw.push_str(&format!(
+                    "--b\r\nContent-Type: application/octet-stream\r\n\
+                     Content-Disposition: attachment; filename=\"f{i}.bin\"\r\n\r\n{}\r\n",
+                    "x".repeat(*n)
+                ));
+            }
+            raw.push_str("--b--\r\n");
+            raw
+        };
+        let mut ids = Vec::new();
+        for (id, sizes) in [
+            ("one-too-big", vec![2000]),
+            ("too-many-bytes", vec![1000, 1000]),
+            ("fits", vec![1000, 500]),
+        ] {
+            let raw = with(id, &sizes);
+            ids.push(
+                s.accept_mail(AcceptedMail {
+                    tenant_id: t,
+                    source: "smtp",
+                    envelope_from: "big@example.org",
+                    envelope_to: "support@acme.example",
+                    message_id: None,
+                    subject: id,
+                    raw: raw.as_bytes(),
+                })
+                .await
+                .unwrap(),
+            );
+        }
+        app.state.mail_wake.wake();
+        let mut rows = Vec::new();
+        for id in &ids {
+            let mut row = s.inbound_mail(t, *id).await.unwrap();
+            for _ in 0..400 {
+                if !matches!(row.state, InboundState::Pending | InboundState::Processing) {
+                    break;
+                }
+                tokio::time::sleep(Duration::from_millis(25)).await;
+                row = s.inbound_mail(t, *id).await.unwrap();
+            }
+            rows.push(row);
+        }
+        assert_eq!(rows[0].state, InboundState::Dead, "{label}: {:?}", rows[0]);
+        assert_eq!(
+            rows[0].detail.as_deref(),
+            Some("the attachment 'f0.bin' is 2000 bytes, over the limit of 1024 bytes per attachment"),
+            "{label}"
+        );
+        assert_eq!(rows[1].state, InboundState::Dead, "{label}: {:?}", rows[1]);
+        assert_eq!(
+            rows[1].detail.as_deref(),
+            Some("the attachments total 2000 bytes, over the limit of 1536 bytes per message"),
+            "{label}"
+        );
+        assert_eq!(
+            rows[2].state,
+            InboundState::Ingested,
+            "{label}: {:?}",
+            rows[2]
+        );
+        let conv = rows[2].conversation_id.unwrap();
+        let m = s.messages(t, conv, false).await.unwrap().remove(0);
+        assert_eq!(m.attachments.len(), 2, "{label}");
+        // The dead letter is listed for the administrator, who can replay it.
+        let (st, v) = app
+            .get("admin_a", "/api/v1/tenants/acme/mail/inbound?state=dead")
+            .await;
+        assert_eq!(st, StatusCode::OK);
+        assert_eq!(v.as_array().unwrap().len(), 2, "{label}: {v}");
+    }
+}
