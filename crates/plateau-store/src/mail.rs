@@ -3,6 +3,7 @@
 //! acknowledged, so none is lost), their processing state and dead letters,
 //! and the Message-IDs that thread replies and drop duplicates.
 
+use plateau_core::channels::mail::{ImapSecurity, ImapSettings};
 use plateau_core::event::kind;
 use plateau_core::{DomainError, Timestamp};
 use serde::Serialize;
@@ -196,6 +197,8 @@ impl Store {
     ) -> Result<()> {
         let n = on_pool!(&self.write, p => {
             let mut tx = p.begin().await?;
+            sqlx::query("DELETE FROM mailbox_imap WHERE tenant_id = $1 AND address = $2")
+                .bind(tenant_id).bind(address).execute(&mut *tx).await?;
             let n = sqlx::query("DELETE FROM mailboxes WHERE tenant_id = $1 AND address = $2")
                 .bind(tenant_id).bind(address).execute(&mut *tx).await?.rows_affected();
             if n == 1 {
@@ -457,6 +460,232 @@ impl Store {
         }
         self.notify_committed();
         Ok(())
+    }
+}
+
+// ---- IMAP polling -----------------------------------------------------------
+
+/// A mailbox's IMAP settings and where its poller stands.
+#[derive(Debug, Clone)]
+pub struct ImapConfig {
+    pub address: String,
+    pub tenant_id: Uuid,
+    pub settings: ImapSettings,
+    pub uid_validity: Option<u32>,
+    pub last_uid: u32,
+    pub last_polled_at: Option<Timestamp>,
+    pub last_ok_at: Option<Timestamp>,
+    pub last_error: Option<String>,
+    /// Failed polls in a row, for the backoff.
+    pub failures: i64,
+    /// Messages fetched since the settings were saved.
+    pub fetched: i64,
+}
+
+const IMAP_COLS: &str = "address, tenant_id, host, port, security, username, password, folder, poll_seconds, ca_pem, uid_validity, last_uid, last_polled_at, last_ok_at, last_error, failures, fetched";
+
+fn imap_config(r: &impl PortableRow) -> Result<ImapConfig> {
+    let security = r.text("security")?;
+    Ok(ImapConfig {
+        address: r.text("address")?,
+        tenant_id: r.uuid("tenant_id")?,
+        settings: ImapSettings {
+            host: r.text("host")?,
+            port: u16::try_from(r.int("port")?).unwrap_or(0),
+            security: ImapSecurity::parse(&security).ok_or_else(|| {
+                DomainError::Conflict(format!("unknown IMAP security {security}"))
+            })?,
+            username: r.text("username")?,
+            password: r.text("password")?,
+            folder: r.text("folder")?,
+            poll_seconds: r.int("poll_seconds")?,
+            ca_pem: r.opt_text("ca_pem")?,
+        },
+        uid_validity: r
+            .opt_int("uid_validity")?
+            .and_then(|v| u32::try_from(v).ok()),
+        last_uid: u32::try_from(r.int("last_uid")?).unwrap_or(0),
+        last_polled_at: r.opt_int("last_polled_at")?.map(Timestamp),
+        last_ok_at: r.opt_int("last_ok_at")?.map(Timestamp),
+        last_error: r.opt_text("last_error")?,
+        failures: r.int("failures")?,
+        fetched: r.int("fetched")?,
+    })
+}
+
+impl Store {
+    /// Saves a mailbox's IMAP settings. Pointing it at another server,
+    /// account or folder forgets where the previous one stood: its UIDs mean
+    /// nothing there.
+    pub async fn put_mailbox_imap(
+        &self,
+        tenant_id: Uuid,
+        address: &str,
+        s: &ImapSettings,
+        actor: Option<Uuid>,
+    ) -> Result<ImapConfig> {
+        let previous = self.mailbox_imap(tenant_id, address).await?;
+        let same_place = previous.as_ref().is_some_and(|p| {
+            p.settings.host == s.host
+                && p.settings.port == s.port
+                && p.settings.username == s.username
+                && p.settings.folder == s.folder
+        });
+        let now = Timestamp::now();
+        on_pool!(&self.write, p => {
+            let mut tx = p.begin().await?;
+            let owned = sqlx::query("SELECT address FROM mailboxes WHERE tenant_id = $1 AND address = $2")
+                .bind(tenant_id).bind(address).fetch_optional(&mut *tx).await?;
+            if owned.is_none() {
+                return Err(DomainError::NotFound("mailbox").into());
+            }
+            if same_place {
+                sqlx::query("UPDATE mailbox_imap SET security = $1, password = $2, poll_seconds = $3, ca_pem = $4, last_error = NULL, failures = 0, updated_at = $5 WHERE tenant_id = $6 AND address = $7")
+                    .bind(s.security.as_str()).bind(&s.password).bind(s.poll_seconds).bind(&s.ca_pem)
+                    .bind(now.0).bind(tenant_id).bind(address)
+                    .execute(&mut *tx).await?;
+            } else {
+                sqlx::query("DELETE FROM mailbox_imap WHERE tenant_id = $1 AND address = $2")
+                    .bind(tenant_id).bind(address).execute(&mut *tx).await?;
+                sqlx::query(&format!("INSERT INTO mailbox_imap ({IMAP_COLS}, updated_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, NULL, 0, NULL, NULL, NULL, 0, 0, $11)"))
+                    .bind(address).bind(tenant_id).bind(&s.host).bind(i64::from(s.port)).bind(s.security.as_str())
+                    .bind(&s.username).bind(&s.password).bind(&s.folder).bind(s.poll_seconds).bind(&s.ca_pem)
+                    .bind(now.0)
+                    .execute(&mut *tx).await?;
+            }
+            // The password stays out of the event log.
+            insert_event!(&mut *tx, &NewEvent {
+                tenant_id: Some(tenant_id), kind: kind::MAILBOX_UPDATED, subject_id: None, actor_id: actor,
+                payload: json!({"address": address, "imap": {"host": s.host, "port": s.port, "security": s.security.as_str(), "username": s.username, "folder": s.folder, "poll_seconds": s.poll_seconds}}),
+            });
+            tx.commit().await?;
+        });
+        self.notify_committed();
+        self.mailbox_imap(tenant_id, address)
+            .await?
+            .ok_or_else(|| DomainError::NotFound("mailbox").into())
+    }
+
+    /// Stops polling a mailbox; false when it had no IMAP settings.
+    pub async fn delete_mailbox_imap(
+        &self,
+        tenant_id: Uuid,
+        address: &str,
+        actor: Option<Uuid>,
+    ) -> Result<bool> {
+        let n = on_pool!(&self.write, p => {
+            let mut tx = p.begin().await?;
+            let n = sqlx::query("DELETE FROM mailbox_imap WHERE tenant_id = $1 AND address = $2")
+                .bind(tenant_id).bind(address).execute(&mut *tx).await?.rows_affected();
+            if n == 1 {
+                insert_event!(&mut *tx, &NewEvent {
+                    tenant_id: Some(tenant_id), kind: kind::MAILBOX_UPDATED, subject_id: None, actor_id: actor,
+                    payload: json!({"address": address, "imap": null}),
+                });
+            }
+            tx.commit().await?;
+            n
+        });
+        if n == 1 {
+            self.notify_committed();
+        }
+        Ok(n == 1)
+    }
+
+    pub async fn mailbox_imap(&self, tenant_id: Uuid, address: &str) -> Result<Option<ImapConfig>> {
+        on_pool!(&self.read, p => {
+            sqlx::query(&format!("SELECT {IMAP_COLS} FROM mailbox_imap WHERE tenant_id = $1 AND address = $2"))
+                .bind(tenant_id).bind(address).fetch_optional(p).await?
+                .map(|r| imap_config(&r)).transpose()
+        })
+    }
+
+    /// A tenant's polled mailboxes.
+    pub async fn mailbox_imaps(&self, tenant_id: Uuid) -> Result<Vec<ImapConfig>> {
+        on_pool!(&self.read, p => {
+            sqlx::query(&format!("SELECT {IMAP_COLS} FROM mailbox_imap WHERE tenant_id = $1 ORDER BY address"))
+                .bind(tenant_id).fetch_all(p).await?
+                .iter().map(imap_config).collect()
+        })
+    }
+
+    /// Every polled mailbox of every tenant, for the pollers.
+    pub async fn all_mailbox_imaps(&self) -> Result<Vec<ImapConfig>> {
+        on_pool!(&self.read, p => {
+            sqlx::query(&format!("SELECT {IMAP_COLS} FROM mailbox_imap ORDER BY address"))
+                .fetch_all(p).await?
+                .iter().map(imap_config).collect()
+        })
+    }
+
+    /// Records where a poll stands once a message is stored (or, after a
+    /// first poll, the folder's current end). The UID never goes back, even
+    /// if two pollers raced.
+    pub async fn imap_advance(
+        &self,
+        tenant_id: Uuid,
+        address: &str,
+        uid_validity: u32,
+        last_uid: u32,
+        fetched: i64,
+    ) -> Result<()> {
+        on_pool!(&self.write, p => {
+            sqlx::query("UPDATE mailbox_imap SET last_uid = CASE WHEN uid_validity = $1 AND last_uid > $2 THEN last_uid ELSE $2 END, uid_validity = $1, fetched = fetched + $3 WHERE tenant_id = $4 AND address = $5")
+                .bind(i64::from(uid_validity)).bind(i64::from(last_uid)).bind(fetched).bind(tenant_id).bind(address)
+                .execute(p).await?;
+        });
+        Ok(())
+    }
+
+    /// Records how a poll ended: `error` None for success. Failures count up
+    /// for the backoff and reset on the first success.
+    pub async fn imap_polled(
+        &self,
+        tenant_id: Uuid,
+        address: &str,
+        error: Option<&str>,
+    ) -> Result<()> {
+        let now = Timestamp::now();
+        on_pool!(&self.write, p => {
+            match error {
+                None => sqlx::query("UPDATE mailbox_imap SET last_polled_at = $1, last_ok_at = $1, last_error = NULL, failures = 0 WHERE tenant_id = $2 AND address = $3")
+                    .bind(now.0).bind(tenant_id).bind(address).execute(p).await?,
+                Some(e) => sqlx::query("UPDATE mailbox_imap SET last_polled_at = $1, last_error = $2, failures = failures + 1 WHERE tenant_id = $3 AND address = $4")
+                    .bind(now.0).bind(e).bind(tenant_id).bind(address).execute(p).await?,
+            };
+        });
+        Ok(())
+    }
+}
+
+impl Store {
+    /// Keeps the sanitised HTML of a received message (the caller sanitised it).
+    pub async fn put_message_html(
+        &self,
+        tenant_id: Uuid,
+        conversation_id: Uuid,
+        message_id: Uuid,
+        sanitised_html: &str,
+    ) -> Result<()> {
+        on_pool!(&self.write, p => {
+            sqlx::query("INSERT INTO mail_message_html (message_id, tenant_id, conversation_id, html, created_at) VALUES ($1, $2, $3, $4, $5) ON CONFLICT (message_id) DO NOTHING")
+                .bind(message_id).bind(tenant_id).bind(conversation_id).bind(sanitised_html).bind(Timestamp::now().0)
+                .execute(p).await?;
+        });
+        Ok(())
+    }
+
+    /// The sanitised HTML of a conversation's received messages, by message.
+    pub async fn conversation_message_html(
+        &self,
+        tenant_id: Uuid,
+        conversation_id: Uuid,
+    ) -> Result<Vec<(Uuid, String)>> {
+        on_pool!(&self.read, p => {
+            sqlx::query("SELECT message_id, html FROM mail_message_html WHERE tenant_id = $1 AND conversation_id = $2")
+                .bind(tenant_id).bind(conversation_id).fetch_all(p).await?
+                .iter().map(|r| Ok((r.uuid("message_id")?, r.text("html")?))).collect()
+        })
     }
 }
 

@@ -114,6 +114,12 @@ pub const MIGRATIONS: &[Migration] = &[
         postgres: include_str!("../migrations/postgres/0017_sla_notices.sql"),
     },
     Migration {
+        version: 18,
+        name: "mail_imap",
+        sqlite: include_str!("../migrations/sqlite/0018_mail_imap.sql"),
+        postgres: include_str!("../migrations/postgres/0018_mail_imap.sql"),
+    },
+    Migration {
         version: 19,
         name: "chat",
         sqlite: include_str!("../migrations/sqlite/0019_chat.sql"),

@@ -42,6 +42,8 @@ pub struct WebConfig {
     pub body_limit_bytes: usize,
     /// How replies posted to connectors are retried while a connector is down.
     pub connector_backoff: plateau_core::channels::retry::Backoff,
+    /// Inbound mail with larger attachments becomes a dead letter.
+    pub mail_limits: plateau_core::channels::mime::MailLimits,
 }
 
 impl Default for WebConfig {
@@ -51,6 +53,7 @@ impl Default for WebConfig {
             session_ttl_secs: 12 * 3600,
             body_limit_bytes: 1024 * 1024,
             connector_backoff: plateau_core::channels::retry::Backoff::DELIVERY,
+            mail_limits: Default::default(),
         }
     }
 }
@@ -82,6 +85,8 @@ pub struct Inner {
     pub mail_wake: mail_in::MailWake,
     /// Web chat connections: typing relay and per-address limits.
     pub chat: Arc<api::chat::Hub>,
+    /// Wakes the IMAP pollers when a mailbox's IMAP settings are saved.
+    pub imap_wake: mail_in::imap::ImapWake,
 }
 
 /// Shared by every handler; cheap to clone.
@@ -116,7 +121,19 @@ impl AppState {
         indexer::spawn(store.clone(), search.clone(), &events, stopping.subscribe());
         router_service::spawn(store.clone(), &events, stopping.subscribe());
         let mail_wake = mail_in::MailWake::default();
-        mail_in::spawn(store.clone(), mail_wake.clone(), stopping.subscribe());
+        mail_in::spawn(
+            store.clone(),
+            mail_wake.clone(),
+            config.mail_limits,
+            stopping.subscribe(),
+        );
+        let imap_wake = mail_in::imap::ImapWake::default();
+        mail_in::imap::spawn(
+            store.clone(),
+            mail_wake.clone(),
+            imap_wake.clone(),
+            stopping.subscribe(),
+        );
         forum_digest::spawn(store.clone(), stopping.subscribe());
         sla_watch::spawn(store.clone(), &events, stopping.subscribe());
         webhook_out::spawn(
@@ -139,6 +156,7 @@ impl AppState {
             published_trees: cache::TtlCache::new(Duration::from_secs(3600)),
             mail_wake,
             chat: Arc::default(),
+            imap_wake,
         }))
     }
 }

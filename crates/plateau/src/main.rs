@@ -232,6 +232,13 @@ fn resolve(file: &FileConfig, db: &DbArgs, listen: Option<String>) -> anyhow::Re
     )? {
         web.body_limit_bytes = usize::try_from(k.max(1))? * 1024;
     }
+    // Inbound mail attachment limits (KiB): over them a message is a dead letter.
+    if let Some(k) = env_or_file_num("PLATEAU_MAIL_MAX_ATTACHMENT_KIB", None)? {
+        web.mail_limits.max_attachment_bytes = usize::try_from(k.max(1))? * 1024;
+    }
+    if let Some(k) = env_or_file_num("PLATEAU_MAIL_MAX_ATTACHMENTS_KIB", None)? {
+        web.mail_limits.max_attachments_total_bytes = usize::try_from(k.max(1))? * 1024;
+    }
     Ok(Resolved {
         data_dir,
         database_url,

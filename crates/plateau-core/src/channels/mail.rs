@@ -265,6 +265,215 @@ pub fn reply_references(thread: &[String], answered: Option<&str>) -> Vec<String
     all
 }
 
+// ---- IMAP polling ---------------------------------------------------------
+
+/// How the poller reaches an IMAP server.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ImapSecurity {
+    /// TLS from the first byte (port 993).
+    Tls,
+    /// Plain connection upgraded with STARTTLS before logging in (port 143).
+    StartTls,
+    /// No encryption: only for a server on the same machine (tests, a local
+    /// relay), since the password would travel in clear.
+    Plain,
+}
+
+impl ImapSecurity {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ImapSecurity::Tls => "tls",
+            ImapSecurity::StartTls => "starttls",
+            ImapSecurity::Plain => "plain",
+        }
+    }
+
+    pub fn parse(raw: &str) -> Option<ImapSecurity> {
+        match raw.trim().to_ascii_lowercase().as_str() {
+            "tls" => Some(ImapSecurity::Tls),
+            "starttls" => Some(ImapSecurity::StartTls),
+            "plain" => Some(ImapSecurity::Plain),
+            _ => None,
+        }
+    }
+
+    pub fn default_port(self) -> u16 {
+        match self {
+            ImapSecurity::Tls => 993,
+            ImapSecurity::StartTls | ImapSecurity::Plain => 143,
+        }
+    }
+}
+
+/// The IMAP settings of a mailbox as an administrator typed them.
+#[derive(Debug, Clone, Default)]
+pub struct ImapInput {
+    pub host: String,
+    pub port: Option<u16>,
+    pub security: String,
+    pub username: String,
+    /// None keeps the stored password (the API never shows it back).
+    pub password: Option<String>,
+    pub folder: Option<String>,
+    pub poll_seconds: Option<i64>,
+    /// An extra trusted certificate authority, PEM, for a self-signed server.
+    pub ca_pem: Option<String>,
+}
+
+/// Checked IMAP settings, ready to store.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ImapSettings {
+    pub host: String,
+    pub port: u16,
+    pub security: ImapSecurity,
+    pub username: String,
+    pub password: String,
+    pub folder: String,
+    pub poll_seconds: i64,
+    pub ca_pem: Option<String>,
+}
+
+pub const IMAP_MIN_POLL_SECONDS: i64 = 1;
+pub const IMAP_MAX_POLL_SECONDS: i64 = 86_400;
+pub const IMAP_DEFAULT_POLL_SECONDS: i64 = 60;
+
+/// Checks IMAP settings; `stored_password` is the one already saved, used
+/// when the input leaves the password out. Every problem is reported at once,
+/// per field.
+pub fn imap_settings(
+    input: &ImapInput,
+    stored_password: Option<&str>,
+) -> Result<ImapSettings, Vec<(&'static str, String)>> {
+    let mut errors = Vec::new();
+    let host = input.host.trim().to_ascii_lowercase();
+    if host.is_empty()
+        || host.len() > 253
+        || !host
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '-' | ':' | '[' | ']'))
+    {
+        errors.push((
+            "host",
+            format!("'{}' is not a host name", input.host.trim()),
+        ));
+    }
+    let security = ImapSecurity::parse(&input.security);
+    if security.is_none() {
+        errors.push(("security", "must be tls, starttls or plain".to_string()));
+    }
+    let port = match input.port {
+        Some(0) => {
+            errors.push(("port", "must be between 1 and 65535".to_string()));
+            0
+        }
+        Some(p) => p,
+        None => security.map_or(0, ImapSecurity::default_port),
+    };
+    let username = input.username.trim().to_string();
+    if username.is_empty() || username.len() > 254 || username.chars().any(char::is_control) {
+        errors.push(("username", "must be a non-empty login name".to_string()));
+    }
+    let password = match (&input.password, stored_password) {
+        (Some(p), _) if !p.is_empty() => p.clone(),
+        (_, Some(p)) => p.to_string(),
+        _ => {
+            errors.push(("password", "is required".to_string()));
+            String::new()
+        }
+    };
+    if password.len() > 1024
+        || password
+            .chars()
+            .any(|c| c == '\r' || c == '\n' || c == '\0')
+    {
+        errors.push((
+            "password",
+            "must be at most 1024 characters on one line".to_string(),
+        ));
+    }
+    let folder = input
+        .folder
+        .as_deref()
+        .map(str::trim)
+        .filter(|f| !f.is_empty())
+        .unwrap_or("INBOX")
+        .to_string();
+    if folder.len() > 200 || folder.chars().any(char::is_control) {
+        errors.push((
+            "folder",
+            "must be a folder name without control characters".to_string(),
+        ));
+    }
+    let poll_seconds = input.poll_seconds.unwrap_or(IMAP_DEFAULT_POLL_SECONDS);
+    if !(IMAP_MIN_POLL_SECONDS..=IMAP_MAX_POLL_SECONDS).contains(&poll_seconds) {
+        errors.push((
+            "poll_seconds",
+            format!("must be between {IMAP_MIN_POLL_SECONDS} and {IMAP_MAX_POLL_SECONDS}"),
+        ));
+    }
+    let ca_pem = input
+        .ca_pem
+        .as_deref()
+        .map(str::trim)
+        .filter(|p| !p.is_empty())
+        .map(str::to_string);
+    if let Some(pem) = &ca_pem {
+        if !pem.contains("-----BEGIN CERTIFICATE-----") || pem.len() > 64 * 1024 {
+            errors.push(("ca_pem", "must be one or more PEM certificates".to_string()));
+        }
+    }
+    match security {
+        Some(security) if errors.is_empty() => Ok(ImapSettings {
+            host,
+            port,
+            security,
+            username,
+            password,
+            folder,
+            poll_seconds,
+            ca_pem,
+        }),
+        _ => Err(errors),
+    }
+}
+
+/// How long a poller waits after `failures` failed polls in a row: the poll
+/// interval, doubled per failure, at most an hour (a wrong password should
+/// not lock the account on the server, nor flood the logs).
+pub fn imap_backoff_seconds(poll_seconds: i64, failures: i64) -> i64 {
+    let base = poll_seconds.max(1);
+    let doublings = failures.clamp(0, 12) as u32;
+    base.saturating_mul(1 << doublings)
+        .min(3_600)
+        .max(base.min(3_600))
+}
+
+/// Which messages of a folder a poll fetches.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ImapResume {
+    /// The first poll of a folder: the unread messages, not years of history.
+    Unseen,
+    /// Every message with a UID above this one, read or not: a customer's
+    /// mail opened by someone in a mail client is still fetched.
+    After(u32),
+}
+
+/// Where to resume in a folder. IMAP UIDs only mean something within one
+/// UIDVALIDITY: when the server changed it (the folder was recreated), the
+/// poll starts again from the unread messages, and anything fetched twice is
+/// dropped by its Message-ID.
+pub fn imap_resume(
+    stored_validity: Option<u32>,
+    stored_last_uid: u32,
+    server_validity: u32,
+) -> ImapResume {
+    if stored_validity == Some(server_validity) {
+        ImapResume::After(stored_last_uid)
+    } else {
+        ImapResume::Unseen
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -381,5 +590,74 @@ mod tests {
             reply_references(&["<a@x>".into()], Some("<a@x>")),
             vec!["a@x"]
         );
+    }
+    #[test]
+    fn imap_settings_are_checked_field_by_field() {
+        let input = ImapInput {
+            host: " Mail.Example.COM ".into(),
+            security: "TLS".into(),
+            username: "support".into(),
+            password: Some("s3cret".into()),
+            ..Default::default()
+        };
+        let s = imap_settings(&input, None).unwrap();
+        assert_eq!(s.host, "mail.example.com");
+        assert_eq!(s.port, 993);
+        assert_eq!(s.security, ImapSecurity::Tls);
+        assert_eq!(s.folder, "INBOX");
+        assert_eq!(s.poll_seconds, IMAP_DEFAULT_POLL_SECONDS);
+
+        // Leaving the password out keeps the stored one; without one it is required.
+        let keep = ImapInput {
+            password: None,
+            ..input.clone()
+        };
+        assert_eq!(imap_settings(&keep, Some("old")).unwrap().password, "old");
+        let errs = imap_settings(&keep, None).unwrap_err();
+        assert_eq!(
+            errs.iter().map(|e| e.0).collect::<Vec<_>>(),
+            vec!["password"]
+        );
+
+        let bad = ImapInput {
+            host: "mail example".into(),
+            port: Some(0),
+            security: "ssl".into(),
+            username: " ".into(),
+            password: Some("a\nb".into()),
+            folder: Some("In\u{7}box".into()),
+            poll_seconds: Some(0),
+            ca_pem: Some("not a certificate".into()),
+        };
+        let fields: Vec<_> = imap_settings(&bad, None)
+            .unwrap_err()
+            .into_iter()
+            .map(|e| e.0)
+            .collect();
+        assert_eq!(
+            fields,
+            vec![
+                "host",
+                "security",
+                "port",
+                "username",
+                "password",
+                "folder",
+                "poll_seconds",
+                "ca_pem"
+            ]
+        );
+    }
+
+    #[test]
+    fn imap_backoff_doubles_up_to_an_hour_and_uids_reset_with_validity() {
+        assert_eq!(imap_backoff_seconds(60, 0), 60);
+        assert_eq!(imap_backoff_seconds(60, 1), 120);
+        assert_eq!(imap_backoff_seconds(60, 3), 480);
+        assert_eq!(imap_backoff_seconds(60, 40), 3_600);
+        assert_eq!(imap_backoff_seconds(7_200, 2), 3_600);
+        assert_eq!(imap_resume(Some(7), 42, 7), ImapResume::After(42));
+        assert_eq!(imap_resume(Some(7), 42, 8), ImapResume::Unseen);
+        assert_eq!(imap_resume(None, 0, 7), ImapResume::Unseen);
     }
 }

@@ -14,6 +14,25 @@ pub const MAX_MESSAGE_BYTES: usize = 25 * 1024 * 1024;
 /// Attachments beyond this count are kept in the raw message only.
 pub const MAX_ATTACHMENTS: usize = 50;
 
+/// How large attachments may be once decoded. A message over a limit is not
+/// taken apart: it becomes a dead letter saying which attachment and by how
+/// much, so an administrator can raise the limit and replay it, or download
+/// it. Dropping the attachment silently would lose what the customer sent.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct MailLimits {
+    pub max_attachment_bytes: usize,
+    pub max_attachments_total_bytes: usize,
+}
+
+impl Default for MailLimits {
+    fn default() -> Self {
+        MailLimits {
+            max_attachment_bytes: 20 * 1024 * 1024,
+            max_attachments_total_bytes: 25 * 1024 * 1024,
+        }
+    }
+}
+
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct MailAttachment {
     pub file_name: String,
@@ -50,13 +69,28 @@ pub enum MimeError {
     Unreadable,
     #[error("the message has no From address")]
     NoSender,
+    #[error(
+        "the attachment '{name}' is {size} bytes, over the limit of {limit} bytes per attachment"
+    )]
+    AttachmentTooLarge {
+        name: String,
+        size: usize,
+        limit: usize,
+    },
+    #[error("the attachments total {size} bytes, over the limit of {limit} bytes per message")]
+    AttachmentsTooLarge { size: usize, limit: usize },
 }
 
 /// The placeholder body of a message that had none (an empty mail with an
 /// attachment is common: "see attached").
 pub const EMPTY_BODY: &str = "(no text)";
 
+/// Reads a message with the default attachment limits.
 pub fn parse(raw: &[u8]) -> Result<InboundMail, MimeError> {
+    parse_with(raw, &MailLimits::default())
+}
+
+pub fn parse_with(raw: &[u8], limits: &MailLimits) -> Result<InboundMail, MimeError> {
     if raw.iter().all(|b| b.is_ascii_whitespace()) {
         return Err(MimeError::Empty);
     }
@@ -122,14 +156,39 @@ pub fn parse(raw: &[u8]) -> Result<InboundMail, MimeError> {
         _ => None,
     });
     // body_text falls back to a text rendering of the HTML part.
-    let text = msg
+    let mut text = msg
         .body_text(0)
         .map(|t| t.trim().to_string())
-        .filter(|t| !t.is_empty())
-        .unwrap_or_else(|| EMPTY_BODY.to_string());
+        .filter(|t| !t.is_empty());
+    // A multipart whose closing boundary never came leaves its text part
+    // among the attachments: an unnamed text/plain part is the body then.
+    let mut body_part = None;
+    if text.is_none() {
+        for (i, part) in msg.attachments().enumerate() {
+            let plain = part.content_type().is_some_and(|ct| {
+                ct.c_type.eq_ignore_ascii_case("text")
+                    && ct
+                        .c_subtype
+                        .as_deref()
+                        .is_none_or(|s| s.eq_ignore_ascii_case("plain"))
+            });
+            if let (true, None, PartType::Text(t)) = (plain, part.attachment_name(), &part.body) {
+                if !t.trim().is_empty() {
+                    text = Some(t.trim().to_string());
+                    body_part = Some(i);
+                    break;
+                }
+            }
+        }
+    }
+    let text = text.unwrap_or_else(|| EMPTY_BODY.to_string());
 
     let mut attachments = Vec::new();
+    let mut total = 0usize;
     for (i, part) in msg.attachments().enumerate() {
+        if body_part == Some(i) {
+            continue;
+        }
         if attachments.len() == MAX_ATTACHMENTS {
             break;
         }
@@ -152,6 +211,20 @@ pub fn parse(raw: &[u8]) -> Result<InboundMail, MimeError> {
             .map(safe_file_name)
             .filter(|n| !n.is_empty())
             .unwrap_or_else(|| format!("attachment-{}", i + 1));
+        if data.len() > limits.max_attachment_bytes {
+            return Err(MimeError::AttachmentTooLarge {
+                name: file_name,
+                size: data.len(),
+                limit: limits.max_attachment_bytes,
+            });
+        }
+        total += data.len();
+        if total > limits.max_attachments_total_bytes {
+            return Err(MimeError::AttachmentsTooLarge {
+                size: total,
+                limit: limits.max_attachments_total_bytes,
+            });
+        }
         attachments.push(MailAttachment {
             file_name,
             content_type,
@@ -331,6 +404,63 @@ mod tests {
         );
         let huge = vec![b'a'; MAX_MESSAGE_BYTES + 1];
         assert_eq!(parse(&huge), Err(MimeError::TooLarge));
+    }
+
+    #[test]
+    fn attachments_over_the_limits_are_refused_with_a_reason() {
+        let raw = crlf(
+            "From: a@example.com\nSubject: x\nContent-Type: multipart/mixed; boundary=\"b\"\n\n\
+             --b\nContent-Type: text/plain\n\nSee attached.\n\
+             --b\nContent-Type: application/octet-stream\nContent-Disposition: attachment; filename=\"a.bin\"\n\n\
+             0123456789\n\
+             --b\nContent-Type: application/octet-stream\nContent-Disposition: attachment; filename=\"b.bin\"\n\n\
+             0123456789\n--b--\n",
+        );
+        let ok = parse_with(
+            &raw,
+            &MailLimits {
+                max_attachment_bytes: 10,
+                max_attachments_total_bytes: 20,
+            },
+        )
+        .unwrap();
+        assert_eq!(ok.attachments.len(), 2);
+        let one = parse_with(
+            &raw,
+            &MailLimits {
+                max_attachment_bytes: 9,
+                max_attachments_total_bytes: 100,
+            },
+        );
+        assert_eq!(
+            one.unwrap_err().to_string(),
+            "the attachment 'a.bin' is 10 bytes, over the limit of 9 bytes per attachment"
+        );
+        let total = parse_with(
+            &raw,
+            &MailLimits {
+                max_attachment_bytes: 10,
+                max_attachments_total_bytes: 19,
+            },
+        );
+        assert_eq!(
+            total.unwrap_err(),
+            MimeError::AttachmentsTooLarge {
+                size: 20,
+                limit: 19
+            }
+        );
+    }
+
+    #[test]
+    fn an_unclosed_multipart_still_gives_its_text() {
+        let m = parse(&crlf(
+            "From: a@example.com\nSubject: x\nContent-Type: multipart/mixed; boundary=\"b\"\n\n\
+             --b\nContent-Type: text/plain\n\nThe end never comes.\n",
+        ))
+        .unwrap();
+        assert_eq!(m.text, "The end never comes.");
+        assert!(m.attachments.is_empty());
     }
 
     #[test]

@@ -5,6 +5,7 @@
 
 pub mod letter;
 pub mod chat;
+pub mod html;
 pub mod mail;
 pub mod mime;
 pub mod retry;

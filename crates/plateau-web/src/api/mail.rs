@@ -1,16 +1,19 @@
 //! Inbound e-mail administration: which addresses deliver to the brand (and
 //! to which team), and the messages that could not become conversation
 //! messages (dead letters), which an administrator reads, replays or
-//! discards. Tenant administrators only.
+//! discards, and the IMAP servers mailboxes are polled from (the password
+//! is write-only). Tenant administrators only.
 
 use axum::body::Body;
 use axum::extract::{Path, State};
 use axum::http::{header, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::Json;
+use plateau_core::channels::mail::{self, ImapInput, ImapSettings};
+use plateau_core::error::FieldError;
 use plateau_core::policy::Action;
 use plateau_core::{validate, DomainError, Timestamp};
-use plateau_store::mail::{InboundMail, InboundState, Mailbox};
+use plateau_store::mail::{ImapConfig, InboundMail, InboundState, Mailbox};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 use uuid::Uuid;
@@ -26,15 +29,60 @@ pub struct MailboxOut {
     pub team_id: Option<Uuid>,
     #[schema(value_type = String)]
     pub created_at: Timestamp,
+    /// IMAP polling, when the mailbox is also fetched from a server.
+    pub imap: Option<ImapOut>,
 }
 
-impl From<Mailbox> for MailboxOut {
-    fn from(m: Mailbox) -> Self {
-        MailboxOut {
-            address: m.address,
-            team_id: m.team_id,
-            created_at: m.created_at,
+/// A mailbox's IMAP settings and how its last poll went. The password is
+/// never returned.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ImapOut {
+    pub host: String,
+    pub port: u16,
+    /// tls, starttls or plain.
+    pub security: String,
+    pub username: String,
+    pub folder: String,
+    pub poll_seconds: i64,
+    /// Whether an extra CA certificate is trusted for this server.
+    pub has_ca: bool,
+    #[schema(value_type = Option<String>)]
+    pub last_polled_at: Option<Timestamp>,
+    #[schema(value_type = Option<String>)]
+    pub last_ok_at: Option<Timestamp>,
+    /// Why the last poll failed; null after a success.
+    pub last_error: Option<String>,
+    /// Failed polls in a row (the next one waits longer each time).
+    pub failures: i64,
+    /// Messages fetched since these settings were saved.
+    pub fetched: i64,
+}
+
+impl From<ImapConfig> for ImapOut {
+    fn from(c: ImapConfig) -> Self {
+        ImapOut {
+            host: c.settings.host,
+            port: c.settings.port,
+            security: c.settings.security.as_str().to_string(),
+            username: c.settings.username,
+            folder: c.settings.folder,
+            poll_seconds: c.settings.poll_seconds,
+            has_ca: c.settings.ca_pem.is_some(),
+            last_polled_at: c.last_polled_at,
+            last_ok_at: c.last_ok_at,
+            last_error: c.last_error,
+            failures: c.failures,
+            fetched: c.fetched,
         }
+    }
+}
+
+fn mailbox_out(m: Mailbox, imap: Option<ImapConfig>) -> MailboxOut {
+    MailboxOut {
+        address: m.address,
+        team_id: m.team_id,
+        created_at: m.created_at,
+        imap: imap.map(Into::into),
     }
 }
 
@@ -44,6 +92,106 @@ pub struct MailboxIn {
     /// The team new conversations from this address go to.
     #[serde(default)]
     pub team_id: Option<Uuid>,
+    /// Also fetch this mailbox from an IMAP server. Leaving it out (or null)
+    /// stops polling.
+    #[serde(default)]
+    pub imap: Option<ImapIn>,
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ImapIn {
+    pub host: String,
+    /// Defaults to 993 for tls, 143 otherwise.
+    #[serde(default)]
+    pub port: Option<u16>,
+    /// tls, starttls or plain (plain only for a server on the same machine).
+    pub security: String,
+    pub username: String,
+    /// Write-only. Leave out to keep the stored password.
+    #[serde(default)]
+    pub password: Option<String>,
+    /// Defaults to INBOX.
+    #[serde(default)]
+    pub folder: Option<String>,
+    /// Seconds between polls, 1 to 86400; defaults to 60.
+    #[serde(default)]
+    pub poll_seconds: Option<i64>,
+    /// An extra trusted CA certificate (PEM), for a self-signed server.
+    #[serde(default)]
+    pub ca_pem: Option<String>,
+}
+
+impl From<ImapIn> for ImapInput {
+    fn from(i: ImapIn) -> Self {
+        ImapInput {
+            host: i.host,
+            port: i.port,
+            security: i.security,
+            username: i.username,
+            password: i.password,
+            folder: i.folder,
+            poll_seconds: i.poll_seconds,
+            ca_pem: i.ca_pem,
+        }
+    }
+}
+
+/// Checks IMAP settings against the stored password; field errors are named
+/// `imap.<field>`.
+pub(crate) async fn check_imap(
+    state: &AppState,
+    tenant_id: Uuid,
+    address: &str,
+    input: &ImapInput,
+) -> Result<ImapSettings, WebError> {
+    let stored = state.store.mailbox_imap(tenant_id, address).await?;
+    mail::imap_settings(input, stored.as_ref().map(|c| c.settings.password.as_str())).map_err(
+        |errs| {
+            WebError::Domain(DomainError::Invalid(
+                errs.into_iter()
+                    .map(|(f, m)| FieldError::new(format!("imap.{f}"), m))
+                    .collect(),
+            ))
+        },
+    )
+}
+
+/// Saves a mailbox and its IMAP settings (or their absence), after checking
+/// everything first so that a refused request changes nothing.
+pub(crate) async fn save_mailbox(
+    state: &AppState,
+    tenant_id: Uuid,
+    address: &str,
+    team_id: Option<Uuid>,
+    imap: Option<ImapInput>,
+    actor: Uuid,
+) -> Result<MailboxOut, WebError> {
+    let settings = match &imap {
+        Some(i) => Some(check_imap(state, tenant_id, address, i).await?),
+        None => None,
+    };
+    let m = state
+        .store
+        .put_mailbox(tenant_id, address, team_id, Some(actor))
+        .await?;
+    let cfg = match settings {
+        Some(s) => Some(
+            state
+                .store
+                .put_mailbox_imap(tenant_id, address, &s, Some(actor))
+                .await?,
+        ),
+        None => {
+            state
+                .store
+                .delete_mailbox_imap(tenant_id, address, Some(actor))
+                .await?;
+            None
+        }
+    };
+    state.imap_wake.wake();
+    Ok(mailbox_out(m, cfg))
 }
 
 #[derive(Debug, Serialize, ToSchema)]
@@ -102,7 +250,18 @@ pub async fn list_mailboxes(
 ) -> Result<Json<Vec<MailboxOut>>, WebError> {
     let t = tenant_for(&state, &user, &slug, Action::ManageTenant).await?;
     let list = state.store.mailboxes(t.id).await?;
-    Ok(Json(list.into_iter().map(Into::into).collect()))
+    let mut imaps = state.store.mailbox_imaps(t.id).await?;
+    Ok(Json(
+        list.into_iter()
+            .map(|m| {
+                let imap = imaps
+                    .iter()
+                    .position(|c| c.address == m.address)
+                    .map(|i| imaps.swap_remove(i));
+                mailbox_out(m, imap)
+            })
+            .collect(),
+    ))
 }
 
 #[utoipa::path(put, path = "/api/v1/tenants/{tenant}/mailboxes/{address}", tag = "mail", params(("tenant" = String, Path), ("address" = String, Path)), request_body = MailboxIn, responses((status = 200, body = MailboxOut), (status = 409, body = crate::error::Problem), (status = 422, body = crate::error::Problem)))]
@@ -114,11 +273,16 @@ pub async fn put_mailbox(
 ) -> Result<Json<MailboxOut>, WebError> {
     let t = tenant_for(&state, &user, &slug, Action::ManageTenant).await?;
     let address = address(&raw)?;
-    let m = state
-        .store
-        .put_mailbox(t.id, &address, body.team_id, Some(user.user.id))
-        .await?;
-    Ok(Json(m.into()))
+    let out = save_mailbox(
+        &state,
+        t.id,
+        &address,
+        body.team_id,
+        body.imap.map(Into::into),
+        user.user.id,
+    )
+    .await?;
+    Ok(Json(out))
 }
 
 #[utoipa::path(delete, path = "/api/v1/tenants/{tenant}/mailboxes/{address}", tag = "mail", params(("tenant" = String, Path), ("address" = String, Path)), responses((status = 204), (status = 404, body = crate::error::Problem)))]

@@ -15,7 +15,7 @@ pub mod escalation;
 pub mod forum;
 pub mod knowledge;
 pub mod letters;
-mod mail;
+pub(crate) mod mail;
 mod me;
 pub mod offers;
 pub mod routing;

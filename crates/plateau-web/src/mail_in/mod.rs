@@ -1,16 +1,18 @@
 //! Inbound e-mail, from a stored raw message to a conversation message: the
 //! worker that processes what receivers accepted, and the receivers
-//! themselves (`smtp`). Receivers only store and acknowledge; everything that
+//! themselves (`smtp`, and `imap`, which polls mailboxes). Receivers only store and acknowledge; everything that
 //! can fail after that ends as a visible state of the stored message
 //! (ingested, machine, duplicate, dead), never as a lost message.
 
+pub mod imap;
 pub mod smtp;
 
 use std::sync::Arc;
 use std::time::Duration;
 
 use plateau_core::channels::mail::{self, machine_mail, normalise_address, Thread};
-use plateau_core::channels::mime;
+use plateau_core::channels::mime::MailLimits;
+use plateau_core::channels::{html, mime};
 use plateau_core::model::{Attachment, Channel, IdentityKind, Language};
 use plateau_core::Timestamp;
 use plateau_store::mail::{Claim, InboundMail, InboundState};
@@ -38,10 +40,15 @@ impl MailWake {
 
 /// Starts the worker: it processes what a crash left pending, then each
 /// message as receivers store it.
-pub fn spawn(store: Store, wake: MailWake, mut stopping: watch::Receiver<bool>) {
+pub fn spawn(
+    store: Store,
+    wake: MailWake,
+    limits: MailLimits,
+    mut stopping: watch::Receiver<bool>,
+) {
     tokio::spawn(async move {
         loop {
-            if let Err(e) = drain(&store).await {
+            if let Err(e) = drain_with(&store, &limits).await {
                 tracing::warn!(error = %e, "inbound mail: pass failed; retrying");
             }
             tokio::select! {
@@ -53,8 +60,13 @@ pub fn spawn(store: Store, wake: MailWake, mut stopping: watch::Receiver<bool>) 
     });
 }
 
-/// Processes every pending message; returns how many were processed.
+/// Processes every pending message with the default limits.
 pub async fn drain(store: &Store) -> plateau_store::Result<usize> {
+    drain_with(store, &MailLimits::default()).await
+}
+
+/// Processes every pending message; returns how many were processed.
+pub async fn drain_with(store: &Store, limits: &MailLimits) -> plateau_store::Result<usize> {
     store
         .requeue_stale_mail(Timestamp(Timestamp::now().0 - STALE_AFTER_US))
         .await?;
@@ -68,7 +80,7 @@ pub async fn drain(store: &Store) -> plateau_store::Result<usize> {
         for m in pending {
             if store.take_mail(m.tenant_id, m.id).await? {
                 took_any = true;
-                process(store, &m).await?;
+                process_with(store, &m, limits).await?;
                 done += 1;
             }
         }
@@ -100,9 +112,26 @@ impl Outcome {
 /// Processes one taken message and records how it ended. Only a failure to
 /// record that leaves it in `processing`, to be requeued later.
 pub async fn process(store: &Store, m: &InboundMail) -> plateau_store::Result<InboundState> {
+    process_with(store, m, &MailLimits::default()).await
+}
+
+pub async fn process_with(
+    store: &Store,
+    m: &InboundMail,
+    limits: &MailLimits,
+) -> plateau_store::Result<InboundState> {
     let mut message_id = None;
-    let outcome = match ingest(store, m, &mut message_id).await {
+    let outcome = match ingest(store, m, limits, &mut message_id).await {
         Ok(o) => o,
+        Err(plateau_store::StoreError::Domain(plateau_core::DomainError::Invalid(fields))) => {
+            Outcome::dead(
+                fields
+                    .iter()
+                    .map(|f| format!("{}: {}", f.field, f.message))
+                    .collect::<Vec<_>>()
+                    .join("; "),
+            )
+        }
         Err(e) => Outcome::dead(e.to_string()),
     };
     store
@@ -125,10 +154,11 @@ pub async fn process(store: &Store, m: &InboundMail) -> plateau_store::Result<In
 async fn ingest(
     store: &Store,
     m: &InboundMail,
+    limits: &MailLimits,
     message_id: &mut Option<String>,
 ) -> plateau_store::Result<Outcome> {
     let raw = store.inbound_raw(m.tenant_id, m.id).await?;
-    let parsed = match mime::parse(&raw) {
+    let parsed = match mime::parse_with(&raw, limits) {
         Ok(p) => p,
         Err(e) => return Ok(Outcome::dead(e.to_string())),
     };
@@ -232,19 +262,73 @@ async fn ingest(
             } else {
                 h.subject.chars().take(200).collect()
             },
-            body: parsed.text.clone(),
+            body: fit_body(&parsed.text),
             attachments,
             team_id,
             tags: Vec::new(),
         },
     )
     .await?;
+    if let Some(html) = parsed.html.as_deref().and_then(html::sanitise) {
+        // The message is delivered: failing to keep its formatting must not
+        // turn it into a dead letter. The text version is what counts.
+        if let Err(e) = keep_html(store, m.tenant_id, &delivered, &html).await {
+            tracing::warn!(inbound = %m.id, error = %e, "inbound mail: HTML version not kept");
+        }
+    }
     Ok(Outcome {
         state: InboundState::Ingested,
         detail: None,
         conversation_id: Some(delivered.conversation_id),
         message_uuid: delivered.message_id,
     })
+}
+
+/// Said at the end of a text cut to the longest message body.
+pub const CUT_NOTE: &str =
+    "\n\n[…] The message was longer; the original, kept with it, has the full text.";
+
+/// The text as a message body: cut (with a note) when longer than a
+/// message may be, since the whole message is kept as received anyway.
+/// Control characters (a form feed, a stray NUL) are dropped: a message body
+/// may not carry them, and they say nothing to a reader.
+fn fit_body(text: &str) -> String {
+    let max = plateau_core::validate::MAX_BODY;
+    let cleaned: String = text
+        .chars()
+        .filter(|c| !c.is_control() || matches!(c, '\n' | '\r' | '\t'))
+        .collect();
+    let text = cleaned.as_str();
+    if text.chars().count() <= max {
+        return text.to_string();
+    }
+    let keep = max - CUT_NOTE.chars().count();
+    let mut out: String = text.chars().take(keep).collect();
+    out.push_str(CUT_NOTE);
+    out
+}
+
+async fn keep_html(
+    store: &Store,
+    tenant_id: Uuid,
+    delivered: &crate::inbound::Delivered,
+    html: &str,
+) -> plateau_store::Result<()> {
+    // A new conversation's one message is this mail.
+    let message = match delivered.message_id {
+        Some(id) => Some(id),
+        None => store
+            .messages(tenant_id, delivered.conversation_id, false)
+            .await?
+            .first()
+            .map(|msg| msg.id),
+    };
+    if let Some(message) = message {
+        store
+            .put_message_html(tenant_id, delivered.conversation_id, message, html)
+            .await?;
+    }
+    Ok(())
 }
 
 /// French or English from the most common short words: enough to pick the
@@ -277,6 +361,19 @@ fn guess_language(text: &str) -> Language {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_long_text_is_cut_with_a_note() {
+        let max = plateau_core::validate::MAX_BODY;
+        assert_eq!(fit_body("short"), "short");
+        assert_eq!(fit_body("page\u{c}two\u{0}\r\n\tend"), "pagetwo\r\n\tend");
+        let long = "é".repeat(max + 10);
+        let cut = fit_body(&long);
+        assert_eq!(cut.chars().count(), max);
+        assert!(cut.ends_with(CUT_NOTE));
+        let exact = "a".repeat(max);
+        assert_eq!(fit_body(&exact), exact);
+    }
 
     #[test]
     fn language_follows_the_common_words() {

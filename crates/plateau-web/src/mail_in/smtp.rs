@@ -440,7 +440,7 @@ async fn store_message(store: &Store, sender: &str, rcpts: &[Rcpt], raw: &[u8]) 
 }
 
 /// The Subject and Message-ID as written, for the stored row's label only.
-fn quick_header(raw: &[u8]) -> (String, Option<String>) {
+pub(crate) fn quick_header(raw: &[u8]) -> (String, Option<String>) {
     let head_end = raw
         .windows(4)
         .position(|w| w == b"\r\n\r\n")

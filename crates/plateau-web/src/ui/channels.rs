@@ -1,5 +1,6 @@
 //! The brand's channel settings for tenant administrators: which addresses
-//! deliver mail to the brand, the mail that could not be processed (dead
+//! deliver mail to the brand (and the IMAP servers some are polled from),
+//! the mail that could not be processed (dead
 //! letters, to replay or discard), and the social/messaging connectors.
 
 use askama::Template;
@@ -7,6 +8,7 @@ use axum::extract::{Path, State};
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
 use axum::{Form, Router};
+use plateau_core::channels::mail::ImapInput;
 use plateau_core::model::Tenant;
 use plateau_core::policy::Action;
 use plateau_core::{validate, DomainError};
@@ -35,6 +37,17 @@ pub fn routes() -> Router<AppState> {
 pub struct MailboxRow {
     pub address: String,
     pub team: String,
+    pub imap: Option<ImapRow>,
+}
+
+pub struct ImapRow {
+    /// `user@host:port/folder`, what the poller logs into.
+    pub target: String,
+    /// never, ok or failed.
+    pub status: &'static str,
+    pub when: String,
+    pub error: String,
+    pub fetched: i64,
 }
 
 pub struct LetterRow {
@@ -84,6 +97,7 @@ async fn show(
             .map(|x| x.name.clone())
             .unwrap_or_default()
     };
+    let imaps = state.store.mailbox_imaps(t).await?;
     let mailboxes = state
         .store
         .mailboxes(t)
@@ -91,6 +105,20 @@ async fn show(
         .into_iter()
         .map(|m| MailboxRow {
             team: team_name(m.team_id),
+            imap: imaps.iter().find(|c| c.address == m.address).map(|c| {
+                let s = &c.settings;
+                ImapRow {
+                    target: format!("{}@{}:{}/{}", s.username, s.host, s.port, s.folder),
+                    status: match (&c.last_polled_at, &c.last_error) {
+                        (None, _) => "never",
+                        (Some(_), None) => "ok",
+                        (Some(_), Some(_)) => "failed",
+                    },
+                    when: c.last_polled_at.map(|t| tr.datetime(t)).unwrap_or_default(),
+                    error: c.last_error.clone().unwrap_or_default(),
+                    fetched: c.fetched,
+                }
+            }),
             address: m.address,
         })
         .collect();
@@ -166,6 +194,54 @@ pub struct MailboxForm {
     address: String,
     #[serde(default)]
     team: String,
+    #[serde(default)]
+    imap_host: String,
+    #[serde(default)]
+    imap_port: String,
+    #[serde(default)]
+    imap_security: String,
+    #[serde(default)]
+    imap_username: String,
+    #[serde(default)]
+    imap_password: String,
+    #[serde(default)]
+    imap_folder: String,
+    #[serde(default)]
+    imap_poll: String,
+    #[serde(default)]
+    imap_ca: String,
+}
+
+impl MailboxForm {
+    /// The IMAP part of the form, None when no server was given.
+    fn imap(&self) -> Result<Option<ImapInput>, String> {
+        if self.imap_host.trim().is_empty() {
+            return Ok(None);
+        }
+        let number = |v: &str, what: &str| -> Result<Option<i64>, String> {
+            match v.trim() {
+                "" => Ok(None),
+                n => n
+                    .parse::<i64>()
+                    .map(Some)
+                    .map_err(|_| format!("{what}: '{n}' is not a number")),
+            }
+        };
+        let port = number(&self.imap_port, "port")?
+            .map(|p| u16::try_from(p).map_err(|_| "port: must be between 1 and 65535".to_string()))
+            .transpose()?;
+        let opt = |v: &str| Some(v.to_string()).filter(|v| !v.trim().is_empty());
+        Ok(Some(ImapInput {
+            host: self.imap_host.clone(),
+            port,
+            security: self.imap_security.clone(),
+            username: self.imap_username.clone(),
+            password: opt(&self.imap_password),
+            folder: opt(&self.imap_folder),
+            poll_seconds: number(&self.imap_poll, "poll")?,
+            ca_pem: opt(&self.imap_ca),
+        }))
+    }
 }
 
 fn back(slug: &str) -> Response {
@@ -188,13 +264,23 @@ pub async fn add_mailbox(
         "" => None,
         id => Some(parse_id(id, "team")?),
     };
-    match state
-        .store
-        .put_mailbox(tenant.id, &address, team, Some(user.user.id))
+    let imap = match f.imap() {
+        Ok(i) => i,
+        Err(m) => return show(&state, &user, &tenant, None, m).await,
+    };
+    match crate::api::mail::save_mailbox(&state, tenant.id, &address, team, imap, user.user.id)
         .await
     {
         Ok(_) => Ok(back(&slug)),
-        Err(plateau_store::StoreError::Domain(e @ DomainError::Conflict(_))) => {
+        Err(crate::error::WebError::Domain(DomainError::Invalid(fields))) => {
+            let m = fields
+                .iter()
+                .map(|f| format!("{}: {}", f.field, f.message))
+                .collect::<Vec<_>>()
+                .join("; ");
+            show(&state, &user, &tenant, None, m).await
+        }
+        Err(crate::error::WebError::Domain(e @ DomainError::Conflict(_))) => {
             show(&state, &user, &tenant, None, e.to_string()).await
         }
         Err(e) => Err(e.into()),

@@ -47,6 +47,8 @@ pub struct TimelineItem {
     /// Downloads shown under the body (href, label): a letter's scan, a
     /// call's recording.
     pub links: Vec<(String, String)>,
+    /// The e-mail as formatted by the sender, sanitised, as an iframe document.
+    pub html_doc: Option<String>,
 }
 
 pub struct HistoryRow {
@@ -278,6 +280,7 @@ pub async fn page(
         .collect();
     let team_names: HashMap<Uuid, String> = teams.iter().map(|x| (x.id, x.name.clone())).collect();
 
+    let html = state.store.conversation_message_html(t, c.id).await?;
     let mut timeline: Vec<(Timestamp, TimelineItem)> = messages
         .iter()
         .map(|m| {
@@ -303,6 +306,10 @@ pub async fn page(
                     delivery_label: String::new(),
                     public: public.contains(&m.id),
                     links: attachment_links(&tr, &tenant.slug, &m.attachments),
+                    html_doc: html
+                        .iter()
+                        .find(|(id, _)| *id == m.id)
+                        .map(|(_, h)| plateau_core::channels::html::frame_document(h)),
                 },
             )
         })
@@ -395,6 +402,7 @@ pub async fn page(
                 delivery_label: String::new(),
                 public: false,
                 links,
+                html_doc: None,
             },
         ));
     }

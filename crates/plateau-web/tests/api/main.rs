@@ -21,6 +21,8 @@ mod indexer;
 mod knowledge;
 mod knowledge_ui;
 mod letters;
+mod mail_corpus;
+mod mail_imap;
 mod mail_in;
 mod mail_out;
 mod presence;
