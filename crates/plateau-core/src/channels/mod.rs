@@ -3,9 +3,9 @@
 //! connector's webhook is authenticated and what it may post. The server's receivers and senders
 //! (SMTP, IMAP, HTTP) call these and keep the I/O to themselves.
 
-pub mod letter;
 pub mod chat;
 pub mod html;
+pub mod letter;
 pub mod mail;
 pub mod mime;
 pub mod retry;
