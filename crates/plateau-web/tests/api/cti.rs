@@ -4,36 +4,10 @@
 //! stale, forged, replayed, malformed, impossible transition, unknown
 //! advisor) has its code and writes nothing.
 
-use plateau_core::channels::signature::sign;
 use reqwest::{Method, StatusCode};
 use serde_json::{json, Value};
 
 use crate::helpers::*;
-
-fn now_s() -> i64 {
-    plateau_core::Timestamp::now().0 / 1_000_000
-}
-
-async fn post(
-    app: &App,
-    path: &str,
-    secret: Option<&str>,
-    ts: i64,
-    body: &[u8],
-) -> (StatusCode, Value) {
-    let mut rb = reqwest::Client::new()
-        .post(app.url(path))
-        .header("content-type", "application/json")
-        .body(body.to_vec());
-    if let Some(s) = secret {
-        rb = rb
-            .header("X-Plateau-Timestamp", ts.to_string())
-            .header("X-Plateau-Signature", sign(s.as_bytes(), ts, body));
-    }
-    let r = rb.send().await.unwrap();
-    let st = r.status();
-    (st, r.json().await.unwrap_or(Value::Null))
-}
 
 fn event(call: &str, kind: &str, at: &str, extra: Value) -> Vec<u8> {
     let mut v = json!({"call_id": call, "event": kind, "at": at,
@@ -119,7 +93,7 @@ async fn a_call_lifecycle_builds_one_conversation_and_a_second_call_joins_the_cu
         ];
         let mut conv = String::new();
         for (i, body) in steps.iter().enumerate() {
-            let (st, v) = post(&app, &path, s, now_s() - i as i64, body).await;
+            let (st, v) = post_signed(&app, &path, s, now_s() - i as i64, body).await;
             assert_eq!(st, StatusCode::ACCEPTED, "{label} step {i}: {v}");
             if i == 0 {
                 conv = v["conversation_id"].as_str().unwrap().to_string();
@@ -205,13 +179,13 @@ async fn a_call_lifecycle_builds_one_conversation_and_a_second_call_joins_the_cu
 
         // The same event again (a new signature) is a duplicate: nothing added.
         let before = app.event_count().await;
-        let (st, v) = post(&app, &path, s, now_s() - 20, &steps[2]).await;
+        let (st, v) = post_signed(&app, &path, s, now_s() - 20, &steps[2]).await;
         assert_eq!(st, StatusCode::OK, "{label}: {v}");
         assert_eq!(v["duplicate"], true);
         assert_eq!(app.event_count().await, before, "{label}");
 
         // A second call from the same number joins the open phone conversation.
-        let (st, v) = post(
+        let (st, v) = post_signed(
             &app,
             &path,
             s,
@@ -231,7 +205,7 @@ async fn a_call_lifecycle_builds_one_conversation_and_a_second_call_joins_the_cu
             )
             .await;
         assert_eq!(st, StatusCode::OK, "{label}");
-        let (st, v) = post(
+        let (st, v) = post_signed(
             &app,
             &path,
             s,
@@ -272,9 +246,9 @@ async fn refused_call_events_have_their_code_and_write_nothing() {
         );
         let offered = event("r1", "offered", "2026-12-03T09:00:00Z", json!({}));
         let signed_at = now_s();
-        let (st, v) = post(&app, &path, s, signed_at, &offered).await;
+        let (st, v) = post_signed(&app, &path, s, signed_at, &offered).await;
         assert_eq!(st, StatusCode::ACCEPTED, "{label}: {v}");
-        let (st, v) = post(&app, &path, s, now_s() - 1, &ended).await;
+        let (st, v) = post_signed(&app, &path, s, now_s() - 1, &ended).await;
         assert_eq!(st, StatusCode::ACCEPTED, "{label}: {v}");
 
         let before = app.event_count().await;
@@ -308,7 +282,7 @@ async fn refused_call_events_have_their_code_and_write_nothing() {
             ("another brand's advisor", s, now_s() - 7, other_brand_advisor, StatusCode::UNPROCESSABLE_ENTITY, "validation_failed"),
         ];
         for (what, secret, ts, body, status, want) in cases {
-            let (st, v) = post(&app, &path, secret, ts, &body).await;
+            let (st, v) = post_signed(&app, &path, secret, ts, &body).await;
             assert_eq!(st, status, "{label} {what}: {v}");
             assert_eq!(code(&v), want, "{label} {what}: {v}");
         }
@@ -318,7 +292,7 @@ async fn refused_call_events_have_their_code_and_write_nothing() {
             "{label}: refusals write nothing"
         );
         // The refused transition did not use up its signature: corrected, it passes.
-        let (st, v) = post(
+        let (st, v) = post_signed(
             &app,
             &path,
             s,
@@ -328,9 +302,10 @@ async fn refused_call_events_have_their_code_and_write_nothing() {
         .await;
         assert_eq!(st, StatusCode::ACCEPTED, "{label}: {v}");
         // An unknown connector or brand is not found.
-        let (st, _) = post(&app, "/api/v1/cti/acme/nope/events", s, now_s(), &offered).await;
+        let (st, _) = post_signed(&app, "/api/v1/cti/acme/nope/events", s, now_s(), &offered).await;
         assert_eq!(st, StatusCode::NOT_FOUND, "{label}");
-        let (st, _) = post(&app, "/api/v1/cti/globex/pbx/events", s, now_s(), &offered).await;
+        let (st, _) =
+            post_signed(&app, "/api/v1/cti/globex/pbx/events", s, now_s(), &offered).await;
         assert_eq!(st, StatusCode::NOT_FOUND, "{label}");
     }
 }

@@ -49,18 +49,6 @@ pub async fn configure_tiers(app: &App) {
     assert_eq!(st, StatusCode::OK, "{v}");
 }
 
-pub async fn available(app: &App, who: &str) {
-    let (st, v) = app
-        .send(
-            who,
-            Method::PUT,
-            "/api/v1/me/presence",
-            json!({"state": "available"}),
-        )
-        .await;
-    assert_eq!(st, StatusCode::OK, "{v}");
-}
-
 pub async fn new_conversation(app: &App, channel: &str, subject: &str) -> String {
     let (st, c) = app
         .send("sup_a", Method::POST, "/api/v1/tenants/acme/conversations", json!({
@@ -70,28 +58,6 @@ pub async fn new_conversation(app: &App, channel: &str, subject: &str) -> String
         .await;
     assert_eq!(st, StatusCode::CREATED, "{c}");
     c["id"].as_str().unwrap().to_string()
-}
-
-pub async fn offers(app: &App, who: &str) -> Vec<Value> {
-    let (st, v) = app.get(who, "/api/v1/me/offers").await;
-    assert_eq!(st, StatusCode::OK, "{v}");
-    v["items"].as_array().unwrap().clone()
-}
-
-/// Polls `who`'s pending offers until one is for `conv`, for at most `wait`.
-pub async fn wait_offer_for(app: &App, who: &str, conv: &str, wait: Duration) -> Option<Value> {
-    let deadline = tokio::time::Instant::now() + wait;
-    while tokio::time::Instant::now() < deadline {
-        if let Some(o) = offers(app, who)
-            .await
-            .into_iter()
-            .find(|o| o["conversation_id"] == conv)
-        {
-            return Some(o);
-        }
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
-    None
 }
 
 pub async fn accept(app: &App, who: &str, conv: &str) {

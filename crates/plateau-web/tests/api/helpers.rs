@@ -329,3 +329,74 @@ pub fn field(html: &str, name: &str) -> String {
 pub fn code(v: &Value) -> &str {
     v["code"].as_str().unwrap_or("")
 }
+
+// ---- signed connector requests (social webhook, CTI) ----------------------
+
+pub fn now_s() -> i64 {
+    plateau_core::Timestamp::now().0 / 1_000_000
+}
+
+/// Posts `body` to a connector endpoint, signed with `secret` at `ts`
+/// unless `secret` is None (an unsigned request).
+pub async fn post_signed(
+    app: &App,
+    path: &str,
+    secret: Option<&str>,
+    ts: i64,
+    body: &[u8],
+) -> (StatusCode, Value) {
+    let mut rb = reqwest::Client::new()
+        .post(app.url(path))
+        .header("content-type", "application/json")
+        .body(body.to_vec());
+    if let Some(s) = secret {
+        rb = rb.header("X-Plateau-Timestamp", ts.to_string()).header(
+            "X-Plateau-Signature",
+            plateau_core::channels::signature::sign(s.as_bytes(), ts, body),
+        );
+    }
+    let r = rb.send().await.unwrap();
+    let st = r.status();
+    (st, r.json().await.unwrap_or(Value::Null))
+}
+
+// ---- the router at work ----------------------------------------------------
+
+pub async fn available(app: &App, who: &str) {
+    let (st, v) = app
+        .send(
+            who,
+            reqwest::Method::PUT,
+            "/api/v1/me/presence",
+            serde_json::json!({"state": "available"}),
+        )
+        .await;
+    assert_eq!(st, StatusCode::OK, "{v}");
+}
+
+pub async fn offers(app: &App, who: &str) -> Vec<Value> {
+    let (st, v) = app.get(who, "/api/v1/me/offers").await;
+    assert_eq!(st, StatusCode::OK, "{v}");
+    v["items"].as_array().unwrap().clone()
+}
+
+/// Polls `who`'s pending offers until one is for `conv`, for at most `wait`.
+pub async fn wait_offer_for(
+    app: &App,
+    who: &str,
+    conv: &str,
+    wait: std::time::Duration,
+) -> Option<Value> {
+    let deadline = tokio::time::Instant::now() + wait;
+    while tokio::time::Instant::now() < deadline {
+        if let Some(o) = offers(app, who)
+            .await
+            .into_iter()
+            .find(|o| o["conversation_id"] == conv)
+        {
+            return Some(o);
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    None
+}

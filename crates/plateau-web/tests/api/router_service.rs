@@ -11,6 +11,11 @@ use serde_json::{json, Value};
 
 use crate::helpers::*;
 
+/// Polls `who`'s pending offers until one is for `conv`.
+async fn wait_offer(app: &App, who: &str, conv: &str) -> Option<Value> {
+    wait_offer_for(app, who, conv, WAIT).await
+}
+
 /// Long enough for a loaded two-core machine; polls return as soon as it holds.
 const WAIT: Duration = Duration::from_secs(20);
 
@@ -44,18 +49,6 @@ async fn configure(app: &App) {
     assert_eq!(st, StatusCode::OK, "{v}");
 }
 
-async fn available(app: &App, who: &str) {
-    let (st, v) = app
-        .send(
-            who,
-            Method::PUT,
-            "/api/v1/me/presence",
-            json!({"state": "available"}),
-        )
-        .await;
-    assert_eq!(st, StatusCode::OK, "{v}");
-}
-
 async fn new_chat(app: &App, subject: &str) -> String {
     let (st, c) = app
         .send("sup_a", Method::POST, "/api/v1/tenants/acme/conversations", json!({
@@ -65,28 +58,6 @@ async fn new_chat(app: &App, subject: &str) -> String {
         .await;
     assert_eq!(st, StatusCode::CREATED, "{c}");
     c["id"].as_str().unwrap().to_string()
-}
-
-async fn offers(app: &App, who: &str) -> Vec<Value> {
-    let (st, v) = app.get(who, "/api/v1/me/offers").await;
-    assert_eq!(st, StatusCode::OK, "{v}");
-    v["items"].as_array().unwrap().clone()
-}
-
-/// Polls `who`'s pending offers until one is for `conv`.
-async fn wait_offer(app: &App, who: &str, conv: &str) -> Option<Value> {
-    let deadline = tokio::time::Instant::now() + WAIT;
-    while tokio::time::Instant::now() < deadline {
-        if let Some(o) = offers(app, who)
-            .await
-            .into_iter()
-            .find(|o| o["conversation_id"] == conv)
-        {
-            return Some(o);
-        }
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
-    None
 }
 
 async fn wait_assignee(app: &App, conv: &str) -> Value {

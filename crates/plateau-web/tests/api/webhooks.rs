@@ -3,37 +3,10 @@
 //! network's thread id; every refusal (unsigned, forged, stale, replayed,
 //! oversized, malformed, unknown) has its own code and changes nothing.
 
-use plateau_core::channels::signature::sign;
 use reqwest::{Method, StatusCode};
 use serde_json::{json, Value};
 
 use crate::helpers::*;
-
-fn now_s() -> i64 {
-    plateau_core::Timestamp::now().0 / 1_000_000
-}
-
-/// Posts `body` to the webhook, signed with `secret` at `ts` unless told not to.
-async fn post(
-    app: &App,
-    path: &str,
-    secret: Option<&str>,
-    ts: i64,
-    body: &[u8],
-) -> (StatusCode, Value) {
-    let mut rb = reqwest::Client::new()
-        .post(app.url(path))
-        .header("content-type", "application/json")
-        .body(body.to_vec());
-    if let Some(s) = secret {
-        rb = rb
-            .header("X-Plateau-Timestamp", ts.to_string())
-            .header("X-Plateau-Signature", sign(s.as_bytes(), ts, body));
-    }
-    let r = rb.send().await.unwrap();
-    let st = r.status();
-    (st, r.json().await.unwrap_or(Value::Null))
-}
 
 fn tweet(id: &str, thread: &str, text: &str) -> Vec<u8> {
     json!({"external_id": id, "thread_id": thread, "network": "twitter",
@@ -86,7 +59,7 @@ async fn signed_messages_become_threaded_conversations_and_bad_requests_change_n
             "thread-1",
             "@Acme ma fibre est coupée depuis ce matin",
         );
-        let (st, v) = post(&app, &hook, Some(&secret), now_s(), &first).await;
+        let (st, v) = post_signed(&app, &hook, Some(&secret), now_s(), &first).await;
         assert_eq!(st, StatusCode::ACCEPTED, "{label}: {v}");
         let conv = v["conversation_id"].as_str().unwrap().to_string();
         let (_, c) = app
@@ -102,12 +75,12 @@ async fn signed_messages_become_threaded_conversations_and_bad_requests_change_n
         // The next message of the thread joins it; the same network message
         // sent again (new signature) is reported as a duplicate.
         let second = tweet("t2", "thread-1", "Toujours rien.");
-        let (st, v) = post(&app, &hook, Some(&secret), now_s(), &second).await;
+        let (st, v) = post_signed(&app, &hook, Some(&secret), now_s(), &second).await;
         assert_eq!(st, StatusCode::ACCEPTED, "{label}: {v}");
         assert_eq!(v["conversation_id"], conv.as_str());
         // (Another timestamp: one second earlier could be the first post's
         // own, when the clock ticked between the two, and a replay.)
-        let (st, v) = post(&app, &hook, Some(&secret), now_s() - 30, &second).await;
+        let (st, v) = post_signed(&app, &hook, Some(&secret), now_s() - 30, &second).await;
         assert_eq!(st, StatusCode::OK, "{label}: {v}");
         assert_eq!(v["duplicate"], true);
         let (_, c) = app
@@ -126,35 +99,35 @@ async fn signed_messages_become_threaded_conversations_and_bad_requests_change_n
         // Refusals: each with its code, none writes anything.
         let before = app.event_count().await;
         let third = tweet("t3", "thread-1", "encore");
-        let (st, v) = post(&app, &hook, None, 0, &third).await;
+        let (st, v) = post_signed(&app, &hook, None, 0, &third).await;
         assert_eq!(
             (st, code(&v)),
             (StatusCode::UNAUTHORIZED, "unsigned"),
             "{label}"
         );
-        let (st, v) = post(&app, &hook, Some("not-the-secret"), now_s(), &third).await;
+        let (st, v) = post_signed(&app, &hook, Some("not-the-secret"), now_s(), &third).await;
         assert_eq!(
             (st, code(&v)),
             (StatusCode::UNAUTHORIZED, "bad_signature"),
             "{label}"
         );
-        let (st, v) = post(&app, &hook, Some(&secret), now_s() - 3600, &third).await;
+        let (st, v) = post_signed(&app, &hook, Some(&secret), now_s() - 3600, &third).await;
         assert_eq!(
             (st, code(&v)),
             (StatusCode::UNAUTHORIZED, "stale_request"),
             "{label}"
         );
         let ts = now_s();
-        let (st, _) = post(&app, &hook, Some(&secret), ts, &third).await;
+        let (st, _) = post_signed(&app, &hook, Some(&secret), ts, &third).await;
         assert_eq!(st, StatusCode::ACCEPTED, "{label}");
         let after_third = app.event_count().await;
-        let (st, v) = post(&app, &hook, Some(&secret), ts, &third).await;
+        let (st, v) = post_signed(&app, &hook, Some(&secret), ts, &third).await;
         assert_eq!(
             (st, code(&v)),
             (StatusCode::CONFLICT, "replayed"),
             "{label}: {v}"
         );
-        let (st, v) = post(&app, &hook, Some(&secret), now_s(), b"{not json").await;
+        let (st, v) = post_signed(&app, &hook, Some(&secret), now_s(), b"{not json").await;
         assert_eq!(
             (st, code(&v)),
             (StatusCode::UNPROCESSABLE_ENTITY, "invalid_body"),
@@ -163,12 +136,12 @@ async fn signed_messages_become_threaded_conversations_and_bad_requests_change_n
         let bad = json!({"external_id": "", "thread_id": "x", "network": "twitter",
                          "author": {"handle": "@a"}, "text": "x"})
         .to_string();
-        let (st, v) = post(&app, &hook, Some(&secret), now_s(), bad.as_bytes()).await;
+        let (st, v) = post_signed(&app, &hook, Some(&secret), now_s(), bad.as_bytes()).await;
         assert_eq!(st, StatusCode::UNPROCESSABLE_ENTITY, "{label}: {v}");
         let huge = tweet("t4", "thread-1", &"a".repeat(300 * 1024));
-        let (st, _) = post(&app, &hook, Some(&secret), now_s(), &huge).await;
+        let (st, _) = post_signed(&app, &hook, Some(&secret), now_s(), &huge).await;
         assert_eq!(st, StatusCode::PAYLOAD_TOO_LARGE, "{label}");
-        let (st, _) = post(
+        let (st, _) = post_signed(
             &app,
             "/api/v1/webhooks/acme/nobody",
             Some(&secret),
@@ -177,7 +150,7 @@ async fn signed_messages_become_threaded_conversations_and_bad_requests_change_n
         )
         .await;
         assert_eq!(st, StatusCode::NOT_FOUND, "{label}");
-        let (st, _) = post(
+        let (st, _) = post_signed(
             &app,
             "/api/v1/webhooks/globex/x-bridge",
             Some(&secret),
@@ -300,7 +273,7 @@ async fn replies_go_back_to_the_network_signed_and_are_retried_while_the_bridge_
 
         // The customer's tweet, then an advisor's answer while the bridge
         // is failing: the reply waits with the error, then goes out.
-        let (_, v) = post(
+        let (_, v) = post_signed(
             &app,
             &hook,
             Some(&secret),
@@ -404,7 +377,7 @@ async fn replies_go_back_to_the_network_signed_and_are_retried_while_the_bridge_
         )
         .await;
         let fb_hook = "/api/v1/webhooks/acme/fb-bridge";
-        let (_, v) = post(
+        let (_, v) = post_signed(
             &app,
             fb_hook,
             Some(&silent_secret),
