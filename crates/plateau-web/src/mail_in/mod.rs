@@ -70,24 +70,73 @@ pub async fn drain_with(store: &Store, limits: &MailLimits) -> plateau_store::Re
     store
         .requeue_stale_mail(Timestamp(Timestamp::now().0 - STALE_AFTER_US))
         .await?;
+    let lanes = match store.backend() {
+        // Each message costs several commits; PostgreSQL takes concurrent
+        // writers, so several senders' mail goes through at once.
+        plateau_store::Backend::Postgres => LANES,
+        // SQLite serialises writers: lanes would only wait on each other.
+        plateau_store::Backend::Sqlite => 1,
+    };
     let mut done = 0;
     loop {
         let pending = store.pending_mails(BATCH).await?;
         if pending.is_empty() {
             return Ok(done);
         }
-        let mut took_any = false;
-        for m in pending {
-            if store.take_mail(m.tenant_id, m.id).await? {
-                took_any = true;
-                process_with(store, &m, limits).await?;
-                done += 1;
+        let mut tasks = tokio::task::JoinSet::new();
+        for lane in by_sender(pending, lanes) {
+            let (store, limits) = (store.clone(), *limits);
+            tasks.spawn(async move {
+                let mut n = 0;
+                for m in lane {
+                    if store.take_mail(m.tenant_id, m.id).await? {
+                        process_with(&store, &m, &limits).await?;
+                        n += 1;
+                    }
+                }
+                Ok::<usize, plateau_store::StoreError>(n)
+            });
+        }
+        let mut took = 0;
+        let mut failed = None;
+        while let Some(r) = tasks.join_next().await {
+            match r {
+                Ok(Ok(n)) => took += n,
+                Ok(Err(e)) => failed = Some(e),
+                // A lane that panicked is a bug: let it surface as one. One
+                // that was cancelled (the runtime stopping) leaves its
+                // messages taken; they go back to pending when stale.
+                Err(e) if e.is_panic() => std::panic::resume_unwind(e.into_panic()),
+                Err(_) => {}
             }
         }
-        if !took_any {
+        if let Some(e) = failed {
+            return Err(e);
+        }
+        done += took;
+        if took == 0 {
             return Ok(done);
         }
     }
+}
+
+/// Senders' mail processed at once on PostgreSQL.
+const LANES: usize = 4;
+
+/// Splits pending mail (oldest first) into at most `lanes` lists, all of a
+/// sender's mail in one list and in arrival order: a customer's reply is
+/// threaded after the message it answers, whichever lane runs first.
+fn by_sender(pending: Vec<InboundMail>, lanes: usize) -> Vec<Vec<InboundMail>> {
+    let mut out: Vec<Vec<InboundMail>> = (0..lanes.max(1)).map(|_| Vec::new()).collect();
+    let mut lane_of: std::collections::HashMap<(Uuid, String), usize> = Default::default();
+    for m in pending {
+        let key = (m.tenant_id, m.envelope_from.to_ascii_lowercase());
+        let next = lane_of.len() % out.len();
+        let lane = *lane_of.entry(key).or_insert(next);
+        out[lane].push(m);
+    }
+    out.retain(|l| !l.is_empty());
+    out
 }
 
 /// The outcome of one message, before it is written down.
@@ -361,6 +410,63 @@ fn guess_language(text: &str) -> Language {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn mail(from: &str, n: i64) -> InboundMail {
+        InboundMail {
+            id: Uuid::now_v7(),
+            tenant_id: Uuid::nil(),
+            source: "smtp".into(),
+            envelope_from: from.into(),
+            envelope_to: "support@acme.test".into(),
+            message_id: None,
+            subject: format!("{n}"),
+            size_bytes: 0,
+            state: InboundState::Pending,
+            detail: None,
+            conversation_id: None,
+            message_uuid: None,
+            attempts: 0,
+            received_at: Timestamp(n),
+            processed_at: None,
+        }
+    }
+
+    #[test]
+    fn a_senders_mail_stays_in_one_lane_in_arrival_order() {
+        let froms = ["a@x", "b@x", "A@x", "c@x", "d@x", "e@x", "b@x", "a@x"];
+        let pending: Vec<_> = froms
+            .iter()
+            .enumerate()
+            .map(|(i, f)| mail(f, i as i64))
+            .collect();
+        let lanes = by_sender(pending, 4);
+        assert_eq!(lanes.len(), 4);
+        assert_eq!(lanes.iter().map(Vec::len).sum::<usize>(), froms.len());
+        for lane in &lanes {
+            let order: Vec<i64> = lane.iter().map(|m| m.received_at.0).collect();
+            assert!(
+                order.windows(2).all(|w| w[0] < w[1]),
+                "arrival order kept: {order:?}"
+            );
+        }
+        let lane_of = |from: &str| {
+            let from = from.to_ascii_lowercase();
+            lanes
+                .iter()
+                .enumerate()
+                .filter(|(_, l)| {
+                    l.iter()
+                        .any(|m| m.envelope_from.to_ascii_lowercase() == from)
+                })
+                .map(|(i, _)| i)
+                .collect::<Vec<_>>()
+        };
+        for f in ["a@x", "b@x", "c@x"] {
+            assert_eq!(lane_of(f).len(), 1, "{f} is in exactly one lane");
+        }
+        assert_eq!(by_sender(vec![mail("a@x", 1)], 1).len(), 1);
+        assert!(by_sender(Vec::new(), 4).is_empty());
+    }
 
     #[test]
     fn a_long_text_is_cut_with_a_note() {
