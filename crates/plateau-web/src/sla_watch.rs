@@ -181,8 +181,9 @@ async fn settle(
     };
     let messages = store.messages(c.tenant_id, c.id, false).await?;
     let events = store.subject_events(c.tenant_id, c.id).await?;
+    let (metrics, urgent) = ctx.assess(c, &messages, &events, now);
     let mut written = 0;
-    for m in ctx.status(c, &messages, &events, now) {
+    for m in metrics {
         let Some(due) = m.due else { continue };
         for (reached, breached) in [(m.warning, false), (m.breached, true)] {
             if reached {
@@ -194,7 +195,7 @@ async fn settle(
             }
         }
     }
-    let due = ctx.urgency(c, &messages, &events, now).map(|u| SlaDue {
+    let due = urgent.map(|u| SlaDue {
         conversation_id: c.id,
         metric: u.metric.as_str().to_string(),
         due_at: u.due,

@@ -104,9 +104,20 @@ pub fn urgency(
     bt: &BusinessTime,
     now: Timestamp,
 ) -> Option<Urgency> {
+    assess(policy, events, bt, now).1
+}
+
+/// Every metric's status and the most urgent running one, from a single
+/// replay of the history (what a watcher needs for both).
+pub fn assess(
+    policy: &SlaPolicy,
+    events: &[(Timestamp, ConversationEvent)],
+    bt: &BusinessTime,
+    now: Timestamp,
+) -> (Vec<MetricStatus>, Option<Urgency>) {
     let (metrics, next_check) = replay(policy, events, bt, now);
-    metrics
-        .into_iter()
+    let urgent = metrics
+        .iter()
         .filter(|m| m.state == MetricState::Running)
         .filter_map(|m| Some((m.due?, m)))
         .min_by_key(|(due, m)| (*due, m.metric))
@@ -116,7 +127,8 @@ pub fn urgency(
             warning: m.warning,
             breached: m.breached,
             next_check,
-        })
+        });
+    (metrics, urgent)
 }
 
 fn replay(

@@ -7,7 +7,7 @@ use jiff::tz::TimeZone;
 use plateau_core::event::{kind, Event};
 use plateau_core::model::{Conversation, Message, Site, Status, Team};
 use plateau_core::routing::config::brand_policies;
-use plateau_core::sla::conversation::{clock_events, status, urgency, MetricStatus, Urgency};
+use plateau_core::sla::conversation::{assess, clock_events, status, MetricStatus, Urgency};
 use plateau_core::sla::{opening_hours, BusinessTime, Calendar, SlaPolicies, UtcOffsets};
 use plateau_core::Timestamp;
 use plateau_store::directory::SiteHours;
@@ -64,16 +64,19 @@ impl SlaContext {
         status(policy, &clock, &self.business_time(c, now), now)
     }
 
-    /// The conversation's most urgent running clock now, if any.
-    pub fn urgency(
+    /// Every metric now and the most urgent running one, from one replay:
+    /// what the SLA watcher records.
+    pub fn assess(
         &self,
         c: &Conversation,
         messages: &[Message],
         events: &[Event],
         now: Timestamp,
-    ) -> Option<Urgency> {
-        let (policy, clock) = self.history(c, messages, events)?;
-        urgency(policy, &clock, &self.business_time(c, now), now)
+    ) -> (Vec<MetricStatus>, Option<Urgency>) {
+        let Some((policy, clock)) = self.history(c, messages, events) else {
+            return (Vec::new(), None);
+        };
+        assess(policy, &clock, &self.business_time(c, now), now)
     }
 
     /// The policy that applies and the clock events of the history.
