@@ -17,47 +17,23 @@ pub const WAIT: Duration = Duration::from_secs(20);
 /// escalates to the expert cell. Phone callbacks go to anyone with the skill.
 pub async fn configure_tiers(app: &App) {
     for (who, tier) in [("adv_a", "n1"), ("adv2_a", "n2")] {
-        let id = app.users[who];
-        let (st, v) = app
-            .send("sup_a", Method::PUT, &format!("/api/v1/tenants/acme/members/{id}/routing-profile"),
-                json!({"skills": {"internet": 3}, "languages": ["fr"], "tier": tier, "capacity": {"chat": 3, "phone": 1}}))
-            .await;
-        assert_eq!(st, StatusCode::OK, "{v}");
+        set_routing_profile(app, who, json!({"skills": {"internet": 3}, "languages": ["fr"], "tier": tier, "capacity": {"chat": 3, "phone": 1}})).await;
     }
-    let (_, v) = app.get("admin_a", "/api/v1/tenants/acme/routing").await;
-    let mut config = v["config"].clone();
-    config["offer_timeout_secs"] = json!(120);
-    config["callback_preferred_secs"] = json!(60);
-    config["workflows"] = json!([
-        {"name": "n1", "filter": "channel == \"chat\"", "tier": "n1", "escalate_to": "n2",
-         "steps": [{"target": "tier == \"n1\""}]},
-        {"name": "n2", "tier": "n2", "escalate_to": "expert",
-         "steps": [{"target": "tier == \"n2\""}]},
-        {"name": "expert", "tier": "expert",
-         "steps": [{"target": "tier == \"expert\""}]},
-        {"name": "callbacks", "filter": "channel == \"phone\"", "tier": "n1",
-         "steps": [{"target": "skills.internet >= 1"}]}
-    ]);
-    let (st, v) = app
-        .send(
-            "admin_a",
-            Method::PUT,
-            "/api/v1/tenants/acme/routing",
-            json!({"expected_version": 0, "config": config}),
-        )
-        .await;
-    assert_eq!(st, StatusCode::OK, "{v}");
-}
-
-pub async fn new_conversation(app: &App, channel: &str, subject: &str) -> String {
-    let (st, c) = app
-        .send("sup_a", Method::POST, "/api/v1/tenants/acme/conversations", json!({
-            "subject": subject, "channel": channel, "body": "Ma connexion rame.",
-            "customer": {"name": "Jean Valjean", "email": format!("{}@ex.fr", uuid::Uuid::now_v7().simple()), "language": "fr"}
-        }))
-        .await;
-    assert_eq!(st, StatusCode::CREATED, "{c}");
-    c["id"].as_str().unwrap().to_string()
+    save_routing(app, |config| {
+        config["offer_timeout_secs"] = json!(120);
+        config["callback_preferred_secs"] = json!(60);
+        config["workflows"] = json!([
+            {"name": "n1", "filter": "channel == \"chat\"", "tier": "n1", "escalate_to": "n2",
+             "steps": [{"target": "tier == \"n1\""}]},
+            {"name": "n2", "tier": "n2", "escalate_to": "expert",
+             "steps": [{"target": "tier == \"n2\""}]},
+            {"name": "expert", "tier": "expert",
+             "steps": [{"target": "tier == \"expert\""}]},
+            {"name": "callbacks", "filter": "channel == \"phone\"", "tier": "n1",
+             "steps": [{"target": "skills.internet >= 1"}]}
+        ]);
+    })
+    .await;
 }
 
 pub async fn accept(app: &App, who: &str, conv: &str) {

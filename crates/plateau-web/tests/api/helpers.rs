@@ -362,6 +362,48 @@ pub async fn post_signed(
 
 // ---- the router at work ----------------------------------------------------
 
+/// Sets `who`'s routing profile in acme (as its supervisor).
+pub async fn set_routing_profile(app: &App, who: &str, profile: Value) {
+    let id = app.users[who];
+    let (st, v) = app
+        .send(
+            "sup_a",
+            reqwest::Method::PUT,
+            &format!("/api/v1/tenants/acme/members/{id}/routing-profile"),
+            profile,
+        )
+        .await;
+    assert_eq!(st, StatusCode::OK, "{v}");
+}
+
+/// Saves acme's routing configuration as stored, changed by `edit`.
+pub async fn save_routing(app: &App, edit: impl FnOnce(&mut Value)) {
+    let (_, v) = app.get("admin_a", "/api/v1/tenants/acme/routing").await;
+    let mut config = v["config"].clone();
+    edit(&mut config);
+    let (st, v) = app
+        .send(
+            "admin_a",
+            reqwest::Method::PUT,
+            "/api/v1/tenants/acme/routing",
+            serde_json::json!({"expected_version": v["version"], "config": config}),
+        )
+        .await;
+    assert_eq!(st, StatusCode::OK, "{v}");
+}
+
+/// A new acme conversation on `channel` from a new customer; its id.
+pub async fn new_conversation(app: &App, channel: &str, subject: &str) -> String {
+    let (st, c) = app
+        .send("sup_a", reqwest::Method::POST, "/api/v1/tenants/acme/conversations", serde_json::json!({
+            "subject": subject, "channel": channel, "body": "Ma connexion rame.",
+            "customer": {"name": "Jean Valjean", "email": format!("{}@ex.fr", Uuid::now_v7().simple()), "language": "fr"}
+        }))
+        .await;
+    assert_eq!(st, StatusCode::CREATED, "{c}");
+    c["id"].as_str().unwrap().to_string()
+}
+
 pub async fn available(app: &App, who: &str) {
     let (st, v) = app
         .send(

@@ -24,40 +24,16 @@ const WAIT: Duration = Duration::from_secs(20);
 /// a slow test runs.
 async fn configure(app: &App) {
     for who in ["adv_a", "adv2_a"] {
-        let id = app.users[who];
-        let (st, v) = app
-            .send("sup_a", Method::PUT, &format!("/api/v1/tenants/acme/members/{id}/routing-profile"),
-                json!({"skills": {"internet": 3}, "languages": ["fr"], "tier": "n1", "capacity": {"chat": 3}}))
-            .await;
-        assert_eq!(st, StatusCode::OK, "{v}");
+        set_routing_profile(app, who, json!({"skills": {"internet": 3}, "languages": ["fr"], "tier": "n1", "capacity": {"chat": 3}})).await;
     }
-    let (_, v) = app.get("admin_a", "/api/v1/tenants/acme/routing").await;
-    let mut config = v["config"].clone();
-    config["offer_timeout_secs"] = json!(120);
-    config["workflows"] = json!([{
-        "name": "chat", "filter": "channel == \"chat\"", "tier": "n1",
-        "steps": [{"target": "skills.internet >= 1"}]
-    }]);
-    let (st, v) = app
-        .send(
-            "admin_a",
-            Method::PUT,
-            "/api/v1/tenants/acme/routing",
-            json!({"expected_version": 0, "config": config}),
-        )
-        .await;
-    assert_eq!(st, StatusCode::OK, "{v}");
-}
-
-async fn new_chat(app: &App, subject: &str) -> String {
-    let (st, c) = app
-        .send("sup_a", Method::POST, "/api/v1/tenants/acme/conversations", json!({
-            "subject": subject, "channel": "chat", "body": "Ma connexion rame.",
-            "customer": {"name": "Jean Valjean", "email": format!("{}@ex.fr", uuid::Uuid::now_v7().simple()), "language": "fr"}
-        }))
-        .await;
-    assert_eq!(st, StatusCode::CREATED, "{c}");
-    c["id"].as_str().unwrap().to_string()
+    save_routing(app, |config| {
+        config["offer_timeout_secs"] = json!(120);
+        config["workflows"] = json!([{
+            "name": "chat", "filter": "channel == \"chat\"", "tier": "n1",
+            "steps": [{"target": "skills.internet >= 1"}]
+        }]);
+    })
+    .await;
 }
 
 async fn wait_assignee(app: &App, conv: &str) -> Value {
@@ -104,7 +80,7 @@ async fn an_accepted_offer_assigns_the_conversation_to_its_advisor() {
         let l = app.label();
         configure(&app).await;
         available(&app, "adv_a").await;
-        let conv = new_chat(&app, "Débit faible").await;
+        let conv = new_conversation(&app, "chat", "Débit faible").await;
         let offer = wait_offer(&app, "adv_a", &conv)
             .await
             .unwrap_or_else(|| panic!("{l}: no offer reached the available advisor"));
@@ -191,7 +167,7 @@ async fn a_rejected_offer_goes_to_someone_else_and_never_back() {
         let l = app.label();
         configure(&app).await;
         available(&app, "adv_a").await;
-        let conv = new_chat(&app, "Box muette").await;
+        let conv = new_conversation(&app, "chat", "Box muette").await;
         wait_offer(&app, "adv_a", &conv)
             .await
             .unwrap_or_else(|| panic!("{l}: no offer"));
@@ -222,7 +198,7 @@ async fn a_rejected_offer_goes_to_someone_else_and_never_back() {
             "{l}"
         );
         // A new chat still reaches the advisor who rejected the other one.
-        let other = new_chat(&app, "Autre souci").await;
+        let other = new_conversation(&app, "chat", "Autre souci").await;
         assert!(
             wait_offer(&app, "adv_a", &other).await.is_some()
                 || wait_offer(&app, "adv2_a", &other).await.is_some(),
@@ -243,7 +219,7 @@ async fn two_servers_on_one_database_route_a_tenant_once() {
         configure(&app).await;
         available(&app, "adv_a").await;
         // The first server routes the tenant once an offer has been made.
-        let first = new_chat(&app, "Panne 0").await;
+        let first = new_conversation(&app, "chat", "Panne 0").await;
         wait_offer(&app, "adv_a", &first)
             .await
             .unwrap_or_else(|| panic!("{l}: no offer"));
@@ -257,7 +233,7 @@ async fn two_servers_on_one_database_route_a_tenant_once() {
         let second = AppState::new(store2, WebConfig::default()).unwrap();
         let mut convs = vec![first];
         for i in 1..3 {
-            convs.push(new_chat(&app, &format!("Panne {i}")).await);
+            convs.push(new_conversation(&app, "chat", &format!("Panne {i}")).await);
         }
         for conv in &convs {
             wait_offer(&app, "adv_a", conv)
@@ -291,7 +267,7 @@ async fn two_servers_on_one_database_route_a_tenant_once() {
 
         // The first server stops routing (as on shutdown): the second takes over.
         app.state.stopping.send_replace(true);
-        let conv = new_chat(&app, "Après la bascule").await;
+        let conv = new_conversation(&app, "chat", "Après la bascule").await;
         assert!(
             wait_offer(&app, "adv_a", &conv).await.is_some(),
             "{l}: the remaining server routes the tenant"
@@ -357,37 +333,25 @@ async fn a_closed_site_is_passed_over_at_once_and_its_reopening_takes_over() {
                 )
                 .await;
             assert_eq!(st, StatusCode::OK, "{l}: {v}");
-            let (st, v) = app
-                .send("sup_a", Method::PUT, &format!("/api/v1/tenants/acme/members/{id}/routing-profile"),
-                    json!({"skills": {"internet": 3}, "languages": ["fr"], "tier": "n1", "capacity": {"chat": 3}}))
-                .await;
-            assert_eq!(st, StatusCode::OK, "{l}: {v}");
+            set_routing_profile(&app, who, json!({"skills": {"internet": 3}, "languages": ["fr"], "tier": "n1", "capacity": {"chat": 3}})).await;
         }
-        let (_, v) = app.get("admin_a", "/api/v1/tenants/acme/routing").await;
-        let mut config = v["config"].clone();
-        config["offer_timeout_secs"] = json!(120);
-        // Without the hand-over, the first step would hold a chat for ten
-        // minutes before trying Sydney.
-        config["workflows"] = json!([{
-            "name": "chat", "filter": "channel == \"chat\"", "tier": "n1",
-            "steps": [
-                {"target": "site == \"Paris\"", "timeout_secs": 600, "skip_if": [{"site_closed": "Paris"}]},
-                {"target": "site == \"Sydney\""}
-            ]
-        }]);
-        let (st, v) = app
-            .send(
-                "admin_a",
-                Method::PUT,
-                "/api/v1/tenants/acme/routing",
-                json!({"expected_version": v["version"], "config": config}),
-            )
-            .await;
-        assert_eq!(st, StatusCode::OK, "{l}: {v}");
+        save_routing(&app, |config| {
+            config["offer_timeout_secs"] = json!(120);
+            // Without the hand-over, the first step would hold a chat for
+            // ten minutes before trying Sydney.
+            config["workflows"] = json!([{
+                "name": "chat", "filter": "channel == \"chat\"", "tier": "n1",
+                "steps": [
+                    {"target": "site == \"Paris\"", "timeout_secs": 600, "skip_if": [{"site_closed": "Paris"}]},
+                    {"target": "site == \"Sydney\""}
+                ]
+            }]);
+        })
+        .await;
         available(&app, "adv_a").await;
         available(&app, "adv2_a").await;
 
-        let night = new_chat(&app, "Paris dort").await;
+        let night = new_conversation(&app, "chat", "Paris dort").await;
         wait_offer(&app, "adv2_a", &night)
             .await
             .unwrap_or_else(|| panic!("{l}: Paris is closed, Sydney should have the chat at once"));
@@ -413,7 +377,7 @@ async fn a_closed_site_is_passed_over_at_once_and_its_reopening_takes_over() {
             )
             .await;
         assert_eq!(st, StatusCode::OK, "{l}: {v}");
-        let day = new_chat(&app, "Paris répond").await;
+        let day = new_conversation(&app, "chat", "Paris répond").await;
         wait_offer(&app, "adv_a", &day)
             .await
             .unwrap_or_else(|| panic!("{l}: Paris is open again and should have the chat"));

@@ -19,41 +19,17 @@ const BOARD: &str = "/api/v1/tenants/acme/wallboard";
 /// the "chat" queue.
 async fn configure(app: &App) {
     for who in ["adv_a", "adv2_a"] {
-        let id = app.users[who];
-        let (st, v) = app
-            .send("sup_a", Method::PUT, &format!("/api/v1/tenants/acme/members/{id}/routing-profile"),
-                json!({"skills": {"internet": 3}, "languages": ["fr"], "tier": "n1", "capacity": {"chat": 1}}))
-            .await;
-        assert_eq!(st, StatusCode::OK, "{v}");
+        set_routing_profile(app, who, json!({"skills": {"internet": 3}, "languages": ["fr"], "tier": "n1", "capacity": {"chat": 1}})).await;
     }
-    let (_, v) = app.get("admin_a", "/api/v1/tenants/acme/routing").await;
-    let mut config = v["config"].clone();
-    config["offer_timeout_secs"] = json!(120);
-    config["service_level_target_percent"] = json!(90);
-    config["workflows"] = json!([{
-        "name": "chat", "filter": "channel == \"chat\"", "tier": "n1",
-        "steps": [{"target": "skills.internet >= 1"}]
-    }]);
-    let (st, v) = app
-        .send(
-            "admin_a",
-            Method::PUT,
-            "/api/v1/tenants/acme/routing",
-            json!({"expected_version": 0, "config": config}),
-        )
-        .await;
-    assert_eq!(st, StatusCode::OK, "{v}");
-}
-
-async fn new_chat(app: &App, subject: &str) -> String {
-    let (st, c) = app
-        .send("sup_a", Method::POST, "/api/v1/tenants/acme/conversations", json!({
-            "subject": subject, "channel": "chat", "body": "Ma connexion rame.",
-            "customer": {"name": "Jean Valjean", "email": format!("{}@ex.fr", uuid::Uuid::now_v7().simple()), "language": "fr"}
-        }))
-        .await;
-    assert_eq!(st, StatusCode::CREATED, "{c}");
-    c["id"].as_str().unwrap().to_string()
+    save_routing(app, |config| {
+        config["offer_timeout_secs"] = json!(120);
+        config["service_level_target_percent"] = json!(90);
+        config["workflows"] = json!([{
+            "name": "chat", "filter": "channel == \"chat\"", "tier": "n1",
+            "steps": [{"target": "skills.internet >= 1"}]
+        }]);
+    })
+    .await;
 }
 
 /// Polls `get` until `ok` holds for the "chat" queue's row; returns the last board.
@@ -112,7 +88,7 @@ async fn figures_follow_contacts_and_survive_a_restart() {
         assert_eq!(st, StatusCode::OK, "{v}");
 
         // The first chat is offered to adv_a, who accepts: answered in time.
-        let first = new_chat(&app, "Panne 1").await;
+        let first = new_conversation(&app, "chat", "Panne 1").await;
         let deadline = tokio::time::Instant::now() + WAIT;
         loop {
             let (st, _) = app
@@ -130,7 +106,7 @@ async fn figures_follow_contacts_and_survive_a_restart() {
             tokio::time::sleep(Duration::from_millis(100)).await;
         }
         // The second waits: adv_a has room for one chat, adv2_a is offline.
-        let second = new_chat(&app, "Panne 2").await;
+        let second = new_conversation(&app, "chat", "Panne 2").await;
         let board = wait_board(
             || app.get("sup_a", BOARD),
             |q| q["waiting"] == 1 && sl(q, "answered") == 1,
@@ -174,7 +150,7 @@ async fn figures_follow_contacts_and_survive_a_restart() {
             "{l}: taking a chat by hand is no abandon: {row}"
         );
         // Closed while queued: the customer's contact ended unanswered.
-        let third = new_chat(&app, "Panne 3").await;
+        let third = new_conversation(&app, "chat", "Panne 3").await;
         wait_board(|| app.get("sup_a", BOARD), |q| q["waiting"] == 1).await;
         let (st, v) = app
             .send(
@@ -328,7 +304,7 @@ async fn the_page_shows_an_empty_state_then_live_queues_in_both_languages() {
         }
 
         configure(&app).await;
-        new_chat(&app, "En attente").await;
+        new_conversation(&app, "chat", "En attente").await;
         // Nobody is available: the chat waits, and the fragment shows it ticking.
         let deadline = tokio::time::Instant::now() + WAIT;
         let fragment = loop {
