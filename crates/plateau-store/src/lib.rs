@@ -18,6 +18,7 @@ pub mod knowledge;
 pub mod letters;
 pub mod mail;
 pub mod migrate;
+mod outbox;
 pub mod routing;
 mod row;
 pub mod search_feed;

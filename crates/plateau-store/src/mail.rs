@@ -12,6 +12,7 @@ use uuid::Uuid;
 
 use crate::backend::on_pool;
 use crate::events::{insert_event, NewEvent};
+use crate::outbox::Outbox;
 use crate::row::PortableRow;
 use crate::{Result, Store};
 
@@ -768,31 +769,18 @@ impl Store {
 
     /// The earliest time a queued reply is due, to sleep until then.
     pub async fn next_outbound_at(&self) -> Result<Option<Timestamp>> {
-        on_pool!(&self.read, p => {
-            let r = sqlx::query("SELECT MIN(next_attempt_at) AS at FROM mail_outbox WHERE state = $1")
-                .bind("queued").fetch_one(p).await?;
-            Ok(r.opt_int("at")?.map(Timestamp))
-        })
+        self.outbox_next_due(Outbox::Mail).await
     }
 
     /// Takes a due reply for one worker; `now` is kept to find it again if
     /// that worker dies.
     pub async fn take_outbound(&self, message_id: Uuid, now: Timestamp) -> Result<bool> {
-        let n = on_pool!(&self.write, p => {
-            sqlx::query("UPDATE mail_outbox SET state = $1, next_attempt_at = $2 WHERE message_id = $3 AND state = $4")
-                .bind("sending").bind(now.0).bind(message_id).bind("queued")
-                .execute(p).await?.rows_affected()
-        });
-        Ok(n == 1)
+        self.outbox_take(Outbox::Mail, message_id, now).await
     }
 
     /// Puts back replies a worker took before `before` and never finished.
     pub async fn requeue_stale_outbound(&self, before: Timestamp) -> Result<u64> {
-        on_pool!(&self.write, p => {
-            Ok(sqlx::query("UPDATE mail_outbox SET state = $1 WHERE state = $2 AND next_attempt_at < $3")
-                .bind("queued").bind("sending").bind(before.0)
-                .execute(p).await?.rows_affected())
-        })
+        self.outbox_requeue_stale(Outbox::Mail, before).await
     }
 
     /// Records a delivery, and the Message-ID it carried so that the

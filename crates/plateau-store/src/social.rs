@@ -11,6 +11,7 @@ use uuid::Uuid;
 
 use crate::backend::on_pool;
 use crate::events::{insert_event, NewEvent};
+use crate::outbox::Outbox;
 use crate::row::PortableRow;
 use crate::{Result, Store};
 
@@ -283,31 +284,19 @@ impl Store {
 
     /// The earliest time a queued network reply is due.
     pub async fn next_network_reply_at(&self) -> Result<Option<Timestamp>> {
-        on_pool!(&self.read, p => {
-            let r = sqlx::query("SELECT MIN(next_attempt_at) AS at FROM webhook_outbox WHERE state = $1")
-                .bind("queued").fetch_one(p).await?;
-            Ok(r.opt_int("at")?.map(Timestamp))
-        })
+        self.outbox_next_due(Outbox::Webhook).await
     }
 
-    /// Takes a due reply for one worker, and puts back those a worker took
-    /// before `stale_before` and never finished (it died: the connector may
-    /// get that reply twice, never zero times).
-    pub async fn take_network_reply(
-        &self,
-        message_id: Uuid,
-        now: Timestamp,
-        stale_before: Timestamp,
-    ) -> Result<bool> {
-        let n = on_pool!(&self.write, p => {
-            sqlx::query("UPDATE webhook_outbox SET state = $1 WHERE state = $2 AND next_attempt_at < $3")
-                .bind("queued").bind("sending").bind(stale_before.0)
-                .execute(p).await?;
-            sqlx::query("UPDATE webhook_outbox SET state = $1, next_attempt_at = $2 WHERE message_id = $3 AND state = $4")
-                .bind("sending").bind(now.0).bind(message_id).bind("queued")
-                .execute(p).await?.rows_affected()
-        });
-        Ok(n == 1)
+    /// Takes a due reply for one worker; `now` is kept to find it again if
+    /// that worker dies.
+    pub async fn take_network_reply(&self, message_id: Uuid, now: Timestamp) -> Result<bool> {
+        self.outbox_take(Outbox::Webhook, message_id, now).await
+    }
+
+    /// Puts back replies a worker took before `before` and never finished
+    /// (it died: the connector may get that reply twice, never zero times).
+    pub async fn requeue_stale_network_replies(&self, before: Timestamp) -> Result<u64> {
+        self.outbox_requeue_stale(Outbox::Webhook, before).await
     }
 
     /// Records an attempt: sent, queued again for `retry_at`, or failed for

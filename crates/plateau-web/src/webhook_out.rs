@@ -70,11 +70,12 @@ async fn drain(
     client: &reqwest::Client,
     backoff: &Backoff,
 ) -> plateau_store::Result<()> {
-    let now = Timestamp::now();
-    for o in store.due_network_replies(now, 50).await? {
-        let stale = Timestamp(Timestamp::now().0 - STALE_AFTER_US);
+    store
+        .requeue_stale_network_replies(Timestamp(Timestamp::now().0 - STALE_AFTER_US))
+        .await?;
+    for o in store.due_network_replies(Timestamp::now(), 50).await? {
         if !store
-            .take_network_reply(o.message_id, Timestamp::now(), stale)
+            .take_network_reply(o.message_id, Timestamp::now())
             .await?
         {
             continue;
